@@ -1,0 +1,308 @@
+/**
+ * The catalog (Phobos' DSS): value types and the `Catalog` interface that
+ * every box above depends on. Async so that a PostgreSQL engine can drop in.
+ * Every method is one transaction. Times are milliseconds since the epoch.
+ */
+
+export type Family = 'dir' | 'tape';
+export type AdmStatus = 'locked' | 'unlocked' | 'failed';
+export type FsStatus = 'blank' | 'empty' | 'used' | 'full';
+export type ExtentState = 'pending' | 'sync' | 'orphan';
+export type CopyStatus = 'incomplete' | 'readable' | 'complete';
+export type ChecksumAlgo = 'xxh128' | 'md5';
+export type Checksums = Partial<Record<ChecksumAlgo, string>>;
+export type LayoutName = 'raid1' | 'raid4';
+
+export interface LayoutDesc {
+  name: LayoutName;
+  /** e.g. { repl_count: '2' } for raid1. */
+  params: Record<string, string>;
+}
+
+export interface PosixAttrs {
+  mode: number;
+  uid: number;
+  gid: number;
+  atime: number;
+  mtime: number;
+  ctime: number;
+}
+
+export interface ObjectRow extends PosixAttrs {
+  oid: string;
+  uuid: string;
+  version: number;
+  size: number;
+  userMd: Record<string, string>;
+  /** Stable for the life of a uuid (all its versions): the inode shown by the mount. */
+  ino: number;
+  grouping: string | null;
+  createdAt: number;
+  /** null while alive; the time it was deprecated (overwritten or deleted) otherwise. */
+  deprecatedAt: number | null;
+}
+
+export interface CopyRow {
+  uuid: string;
+  version: number;
+  copyName: string;
+  family: Family;
+  layout: LayoutDesc;
+  status: CopyStatus;
+  createdAt: number;
+}
+
+/** Where one piece of one copy lives. */
+export interface ExtentRow {
+  id: number;
+  uuid: string;
+  version: number;
+  copyName: string;
+  /** raid1: replica number; raid4: 0 and 1 data halves, 2 parity. */
+  layoutIndex: number;
+  /** Split number when the object did not fit on one medium (0-based). */
+  splitIndex: number;
+  state: ExtentState;
+  family: Family;
+  medium: string;
+  /** Medium-specific address (a relative path on dir media, a file id on tape). */
+  address: string;
+  /** Start position in bytes on the medium (tape); 0 on dir media. */
+  position: number;
+  /** Bytes stored in this extent. */
+  size: number;
+  /** Offset in the object of the first byte this extent covers (raid4: of its split). */
+  offset: number;
+  /** Bytes of the object this extent (with its siblings of the same split) covers. */
+  length: number;
+  checksums: Checksums;
+  createdAt: number;
+}
+
+export interface MediumRow {
+  family: Family;
+  name: string;
+  model: string | null;
+  admStatus: AdmStatus;
+  fsStatus: FsStatus;
+  /** File system on the medium (posix for dir, ltfs for tape). */
+  fsType: string;
+  tags: string[];
+  sizeTotal: number;
+  sizeUsed: number;
+  sizeFree: number;
+  nbObj: number;
+  nbLoad: number;
+  nbErrors: number;
+  lastLoad: number | null;
+  putAccess: boolean;
+  getAccess: boolean;
+  deleteAccess: boolean;
+  createdAt: number;
+}
+
+export interface NewMedium {
+  family: Family;
+  name: string;
+  model?: string | null;
+  admStatus?: AdmStatus;
+  fsStatus?: FsStatus;
+  fsType?: string;
+  tags?: string[];
+  sizeTotal?: number;
+  sizeFree?: number;
+}
+
+export type MediumPatch = Partial<Pick<MediumRow,
+  'admStatus' | 'fsStatus' | 'fsType' | 'tags' | 'sizeTotal' | 'sizeUsed' | 'sizeFree' | 'nbObj' | 'nbLoad'
+  | 'nbErrors' | 'lastLoad' | 'putAccess' | 'getAccess' | 'deleteAccess' | 'model'>>;
+
+export interface DriveRow {
+  name: string;
+  serial: string;
+  model: string;
+  path: string;
+  admStatus: AdmStatus;
+  /** Label of the cartridge in the drive, or null. */
+  loaded: string | null;
+  nbErrors: number;
+  createdAt: number;
+}
+
+export type DrivePatch = Partial<Pick<DriveRow, 'admStatus' | 'loaded' | 'nbErrors' | 'model' | 'path'>>;
+
+/** One slot or drive of the library and what it holds (the sim's persistent state). */
+export interface LibraryElement {
+  kind: 'slot' | 'drive' | 'ie';
+  address: number;
+  /** Cartridge label held, or null. */
+  medium: string | null;
+}
+
+export type LogCause = 'load' | 'unload' | 'read' | 'write' | 'format' | 'locate' | 'sync' | 'scan';
+
+export interface LogRow {
+  id: number;
+  time: number;
+  /** 'drive' or 'medium' or 'library'. */
+  kind: 'drive' | 'medium' | 'library';
+  device: string | null;
+  medium: string | null;
+  cause: LogCause;
+  /** 0 on success, the errno otherwise. */
+  errno: number;
+  message: string;
+}
+
+export type NewLog = Omit<LogRow, 'id' | 'time'> & { time?: number };
+
+export interface LogFilter {
+  kind?: LogRow['kind'];
+  device?: string;
+  medium?: string;
+  errorsOnly?: boolean;
+  since?: number;
+  until?: number;
+}
+
+/** Namespace entries other than objects: directories and symlinks. */
+export interface DirRow extends PosixAttrs {
+  path: string;
+  ino: number;
+}
+
+export interface SymlinkRow extends PosixAttrs {
+  path: string;
+  target: string;
+  ino: number;
+}
+
+export type NsEntry =
+  | { type: 'dir'; row: DirRow }
+  | { type: 'file'; row: ObjectRow }
+  | { type: 'symlink'; row: SymlinkRow };
+
+/** A put in progress: reserved before any byte is written, so a crash leaves a trace. */
+export interface PutReservation {
+  oid: string;
+  uuid: string;
+  version: number;
+  /** Pid of the process that owns the reservation (stale when that pid is dead). */
+  owner: number;
+  createdAt: number;
+}
+
+export interface BeginPutArgs {
+  oid: string;
+  overwrite: boolean;
+  owner: number;
+  /** For `copy create`: add a copy to an existing version instead of a new version. */
+  copyOf?: { uuid: string; version: number };
+}
+
+export type NewExtent = Omit<ExtentRow, 'id' | 'state' | 'createdAt'>;
+
+export interface CommitPutArgs {
+  reservation: PutReservation;
+  size: number;
+  userMd: Record<string, string>;
+  attrs: PosixAttrs;
+  grouping: string | null;
+  copy: Omit<CopyRow, 'createdAt' | 'uuid' | 'version'>;
+  /** Ids of the pending extents that hold the data, now to be marked sync. */
+  extentIds: number[];
+}
+
+export type ListMode = 'alive' | 'deprecated' | 'deprecated-only';
+
+export interface ObjectFilter {
+  /** Exact oids (any of). */
+  oids?: string[];
+  /** POSIX extended regular expression on the oid (as Phobos' --pattern). */
+  pattern?: string;
+  /** All given user-metadata pairs must match. */
+  metadata?: Record<string, string>;
+  mode?: ListMode;
+  limit?: number;
+}
+
+export interface ObjectSelector {
+  oid?: string;
+  uuid?: string;
+  version?: number;
+}
+
+export interface Catalog {
+  close(): Promise<void>;
+
+  // media
+  addMedia(media: NewMedium[]): Promise<void>;
+  getMedium(family: Family, name: string): Promise<MediumRow | null>;
+  listMedia(filter?: { family?: Family; names?: string[]; tags?: string[] }): Promise<MediumRow[]>;
+  updateMedium(family: Family, name: string, patch: MediumPatch): Promise<MediumRow>;
+  /** Removes media that hold no sync or pending extent (EBUSY otherwise). */
+  deleteMedia(family: Family, names: string[]): Promise<void>;
+
+  // drives and library elements
+  addDrives(drives: Omit<DriveRow, 'createdAt' | 'nbErrors' | 'loaded'>[]): Promise<void>;
+  getDrive(name: string): Promise<DriveRow | null>;
+  listDrives(): Promise<DriveRow[]>;
+  updateDrive(name: string, patch: DrivePatch): Promise<DriveRow>;
+  deleteDrives(names: string[]): Promise<void>;
+  getLibraryElements(): Promise<LibraryElement[]>;
+  /** Replaces the whole element table (the sim writes its state after each move). */
+  setLibraryElements(elements: LibraryElement[]): Promise<void>;
+
+  // objects: put protocol (begin → pending extents → commit | abort)
+  beginPut(args: BeginPutArgs): Promise<PutReservation>;
+  addPendingExtents(res: PutReservation, extents: NewExtent[]): Promise<ExtentRow[]>;
+  commitPut(args: CommitPutArgs): Promise<ObjectRow>;
+  /** Marks the reservation's pending extents orphan and drops the reservation. */
+  abortPut(res: PutReservation): Promise<ExtentRow[]>;
+  listReservations(): Promise<PutReservation[]>;
+
+  // objects: reads and namespace-level changes
+  getObject(sel: ObjectSelector & { mode?: ListMode }): Promise<ObjectRow | null>;
+  listObjects(filter?: ObjectFilter): Promise<ObjectRow[]>;
+  countObjects(mode?: ListMode): Promise<number>;
+  /** Alive → deprecated (delete). ENOENT when not alive. */
+  deprecate(oid: string): Promise<ObjectRow>;
+  /** Newest deprecated version (or the given uuid's) becomes alive again. EEXIST if the oid is alive. */
+  undelete(oid: string, uuid?: string): Promise<ObjectRow>;
+  /** Removes every version of the oid (or of one uuid); their extents become orphan and are returned. */
+  hardDelete(oid: string, uuid?: string): Promise<ExtentRow[]>;
+  /** Renames an object (all its versions move with it). */
+  renameObject(oid: string, newOid: string): Promise<ObjectRow>;
+  setObjectAttrs(oid: string, patch: Partial<PosixAttrs>): Promise<ObjectRow>;
+  setUserMd(oid: string, md: Record<string, string>): Promise<ObjectRow>;
+
+  // copies and extents
+  listCopies(uuid: string, version: number): Promise<CopyRow[]>;
+  /** Removes a copy; its extents become orphan and are returned. EBUSY when it is the last. */
+  deleteCopy(uuid: string, version: number, copyName: string): Promise<ExtentRow[]>;
+  listExtents(filter: { uuid?: string; version?: number; copyName?: string; family?: Family; medium?: string; state?: ExtentState }): Promise<ExtentRow[]>;
+  /** Drops extent rows once their bytes are gone from the media; updates media usage. */
+  removeExtents(ids: number[]): Promise<void>;
+  setExtentState(ids: number[], state: ExtentState): Promise<void>;
+
+  // namespace (directories and symlinks; objects are files)
+  lookup(path: string): Promise<NsEntry | null>;
+  /** Children of a directory ('' is the root). */
+  readdir(path: string): Promise<NsEntry[]>;
+  mkdir(path: string, attrs: PosixAttrs, opts?: { parents?: boolean }): Promise<DirRow>;
+  rmdir(path: string): Promise<void>;
+  symlink(path: string, target: string, attrs: PosixAttrs): Promise<SymlinkRow>;
+  unlinkSymlink(path: string): Promise<void>;
+  setEntryAttrs(path: string, patch: Partial<PosixAttrs>): Promise<NsEntry>;
+  /** Renames a file, symlink or directory (with everything under it). Replaces a file/symlink/empty dir at dst. */
+  rename(src: string, dst: string): Promise<void>;
+
+  // logs
+  addLog(log: NewLog): Promise<void>;
+  listLogs(filter?: LogFilter): Promise<LogRow[]>;
+  clearLogs(filter?: LogFilter): Promise<number>;
+
+  // key/value state of boxes (counters, sim clock, schema of later issues)
+  getState(key: string): Promise<string | null>;
+  setState(key: string, value: string): Promise<void>;
+}

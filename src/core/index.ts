@@ -1,0 +1,6 @@
+export * from './errors.js';
+export * from './units.js';
+export * from './nodeset.js';
+export * from './config.js';
+export * from './home.js';
+export * from './log.js';

@@ -1,0 +1,60 @@
+import type { Readable } from 'node:stream';
+import type { Checksums, Family, LayoutDesc } from '../catalog/interface.js';
+
+/**
+ * What each extent file carries about itself, so that a catalog can be
+ * rebuilt from the media alone.
+ */
+export interface ExtentHeader {
+  oid: string;
+  uuid: string;
+  version: number;
+  copyName: string;
+  layout: LayoutDesc;
+  layoutIndex: number;
+  splitIndex: number;
+  /** Offset in the object of the split this extent belongs to. */
+  offset: number;
+  /** Bytes of the object covered by the split. */
+  length: number;
+  /** Payload bytes in this extent. */
+  size: number;
+  checksums: Checksums;
+}
+
+export interface WrittenExtent {
+  address: string;
+  /** Start position on the medium (tape); 0 for dir. */
+  position: number;
+  size: number;
+}
+
+/** Space of a medium as its file system reports it. */
+export interface MediumSpace {
+  total: number;
+  used: number;
+  free: number;
+}
+
+/**
+ * An opened medium ready for I/O (a directory, or a cartridge loaded in a
+ * drive). Bytes are durable only after `sync()`.
+ */
+export interface MediumIO {
+  readonly family: Family;
+  readonly name: string;
+  /**
+   * Streams `header.size` payload bytes into a new extent. The header is
+   * written with checksums unknown until the end; implementations write it
+   * where it can be completed (a trailer, or a sidecar renamed into place).
+   */
+  writeExtent(header: Omit<ExtentHeader, 'checksums'>, data: AsyncIterable<Buffer>, finish: () => Checksums): Promise<WrittenExtent>;
+  /** Payload bytes of an extent, from `offset` for `length` bytes (default: all). */
+  readExtent(address: string, range?: { offset?: number; length?: number }): Readable;
+  readHeader(address: string): Promise<ExtentHeader>;
+  deleteExtent(address: string): Promise<void>;
+  sync(): Promise<void>;
+  space(): Promise<MediumSpace>;
+  /** Every extent address on the medium (for rebuilding the catalog). */
+  listExtents(): AsyncIterable<string>;
+}
