@@ -202,6 +202,14 @@ export interface BeginPutArgs {
 
 export type NewExtent = Omit<ExtentRow, 'id' | 'state' | 'createdAt'>;
 
+/** What is only known once an extent's bytes are written. */
+export interface CommittedExtent {
+  id: number;
+  position: number;
+  size: number;
+  checksums: Checksums;
+}
+
 export interface CommitPutArgs {
   reservation: PutReservation;
   size: number;
@@ -209,8 +217,8 @@ export interface CommitPutArgs {
   attrs: PosixAttrs;
   grouping: string | null;
   copy: Omit<CopyRow, 'createdAt' | 'uuid' | 'version'>;
-  /** Ids of the pending extents that hold the data, now to be marked sync. */
-  extentIds: number[];
+  /** The pending extents that hold the data, now complete: marked sync with where they ended up. */
+  extents: CommittedExtent[];
 }
 
 export type ListMode = 'alive' | 'deprecated' | 'deprecated-only';

@@ -43,6 +43,8 @@ export interface MediumSpace {
 export interface MediumIO {
   readonly family: Family;
   readonly name: string;
+  /** Address an extent with this header will get: known before writing, so a pending extent can be recorded first. */
+  addressFor(header: Omit<ExtentHeader, 'checksums'>): string;
   /**
    * Streams `header.size` payload bytes into a new extent. The header is
    * written with checksums unknown until the end; implementations write it
