@@ -1,0 +1,87 @@
+import type { Checksums, ExtentRow, LayoutDesc } from '../catalog/interface.js';
+import { DeimosError } from '../core/errors.js';
+import type { WriteSlot } from '../scheduler/interface.js';
+import { createHasher } from './checksum.js';
+import { Channel, runPipeline } from './pipe.js';
+import type { ExtentResult, PlannedHeader, SplitScheme } from './split.js';
+import type { LayoutContext, ObjectSink, WriteObjectArgs, BadExtent } from './types.js';
+import { candidateOf, readVerified } from './verify.js';
+
+/** raid1 with its parameters checked and filled in. */
+export function raid1Layout(layout: LayoutDesc): { layout: LayoutDesc; replicas: number } {
+  const text = layout.params.repl_count ?? '1';
+  const replicas = Number(text);
+  if (!/^\d+$/.test(text) || replicas < 1 || replicas > 16) {
+    throw new DeimosError('EINVAL', `invalid raid1 repl_count '${text}'`, 'use --lyt-params repl_count=N with N from 1 to 16');
+  }
+  return { layout: { name: 'raid1', params: { ...layout.params, repl_count: String(replicas) } }, replicas };
+}
+
+export function raid1Scheme(layout: LayoutDesc): SplitScheme {
+  const { layout: full, replicas } = raid1Layout(layout);
+  return {
+    layout: full,
+    count: replicas,
+    perMedium: (length) => length,
+    coverable: (room) => room,
+    extentSize: (_index, length) => length,
+    write: writeReplicas,
+  };
+}
+
+/** Reads the source once, hashes it once, and writes every replica at the same time. */
+async function writeReplicas(ctx: LayoutContext, slots: WriteSlot[], headers: PlannedHeader[], args: WriteObjectArgs): Promise<ExtentResult[]> {
+  const { offset, length } = headers[0]!;
+  const hasher = await createHasher(ctx.checksums);
+  let sums: Checksums | null = null;
+  const channels = slots.map(() => new Channel<Buffer>());
+  const finish = (): Checksums => {
+    if (!sums) throw new DeimosError('EIO', 'replica finished before its checksum was known', 'this is a bug: report it');
+    return sums;
+  };
+  const consumers = slots.map((slot, i) =>
+    slot.io.writeExtent(headers[i]!, channels[i]!, finish)
+      .then((written) => ({ written, checksums: finish() }))
+      .finally(() => channels[i]!.close()));
+  const producer = async (): Promise<void> => {
+    for await (const chunk of args.source.read(offset, length)) {
+      if (chunk.length === 0) continue;
+      hasher.update(chunk);
+      await Promise.all(channels.map((c) => c.push(chunk)));
+    }
+    // Known before the channels end, so each writer's finish() can put it in its trailer.
+    sums = hasher.digest();
+  };
+  return runPipeline(channels, producer, consumers);
+}
+
+/**
+ * Reads one split from any replica: the scheduler picks among all of them;
+ * a replica that fails or does not verify is reported and the others are
+ * tried, each overwriting the same range of the sink.
+ */
+export async function readRaid1Split(ctx: LayoutContext, rows: ExtentRow[], sink: ObjectSink, bad: BadExtent[], batch?: string): Promise<boolean> {
+  let left = [...rows];
+  while (left.length > 0) {
+    let grant;
+    try {
+      grant = await ctx.scheduler.read({ candidates: left.map(candidateOf), batch });
+    } catch (e) {
+      for (const r of left) bad.push({ extentId: r.id, medium: r.medium, address: r.address, reason: 'unreadable', detail: (e as Error).message });
+      return false;
+    }
+    const row = left.find((r) => r.medium === grant.candidate.medium && r.address === grant.candidate.address) ?? left[0]!;
+    let problem;
+    try {
+      problem = await readVerified(grant.io, row, sink, row.offset);
+    } catch (error) {
+      grant.release({ ok: false, error });
+      throw error;
+    }
+    grant.release(problem ? { ok: false, error: problem.error } : { ok: true, bytes: row.size });
+    if (!problem) return true;
+    bad.push({ extentId: row.id, medium: row.medium, address: row.address, reason: problem.reason, detail: problem.error.message });
+    left = left.filter((r) => r !== row);
+  }
+  return false;
+}

@@ -1,0 +1,80 @@
+import type { ChecksumAlgo, CommittedExtent, ExtentRow, Family, LayoutDesc, NewExtent } from '../catalog/interface.js';
+import type { IoScheduler } from '../scheduler/interface.js';
+
+export interface LayoutContext {
+  scheduler: IoScheduler;
+  /** Size of the blocks raid4 combines, and of the buffers layouts cut. */
+  blockSize: number;
+  /** Algorithms computed for every new extent. */
+  checksums: ChecksumAlgo[];
+}
+
+/**
+ * The bytes of an object being put. `read` may be called several times
+ * (once per split, twice per split for raid4). Yielded buffers are handed to
+ * several writers at once and kept in queues: a source must not reuse them.
+ */
+export interface ObjectSource {
+  size: number;
+  read(offset: number, length: number): AsyncIterable<Buffer>;
+}
+
+/**
+ * Where a read object goes. Positional: a range written from a replica that
+ * turns out corrupt is written again from a good one, so only verified bytes
+ * are left once readObject resolves.
+ */
+export interface ObjectSink {
+  write(buf: Buffer, offset: number): Promise<void>;
+}
+
+export interface ObjectIdent {
+  oid: string;
+  uuid: string;
+  version: number;
+  copyName: string;
+}
+
+export interface WriteObjectArgs {
+  header: ObjectIdent;
+  layout: LayoutDesc;
+  family: Family;
+  tags: string[];
+  grouping: string | null;
+  source: ObjectSource;
+  /** Records the extents about to be written (state pending) before any byte is: a crash leaves a trace. */
+  onPending: (extents: NewExtent[]) => Promise<ExtentRow[]>;
+}
+
+export interface WrittenObject {
+  extents: CommittedExtent[];
+  /** The layout with its parameters filled in (e.g. repl_count). */
+  layout: LayoutDesc;
+}
+
+export interface ReadObjectArgs {
+  /** The extents of one copy. */
+  extents: ExtentRow[];
+  layout: LayoutDesc;
+  size: number;
+  sink: ObjectSink;
+  /** Tag shared by the reads of one batch, for the scheduler's counters. */
+  batch?: string;
+}
+
+export type BadReason = 'missing' | 'corrupt' | 'unreadable';
+
+export interface BadExtent {
+  extentId: number;
+  medium: string;
+  address: string;
+  reason: BadReason;
+  /** What went wrong, for logs. */
+  detail?: string;
+}
+
+export interface ReadReport {
+  bad: BadExtent[];
+  /** raid4 rebuilt a data half from the other half and parity. */
+  reconstructed: boolean;
+}

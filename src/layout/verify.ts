@@ -1,0 +1,86 @@
+import type { ExtentRow } from '../catalog/interface.js';
+import { DeimosError, toDeimosError } from '../core/errors.js';
+import type { MediumIO } from '../media/interface.js';
+import type { ReadCandidate } from '../scheduler/interface.js';
+import { algosOf, checksumMismatch, createHasher, type StreamHasher } from './checksum.js';
+import type { BadExtent, BadReason, ObjectSink } from './types.js';
+
+export interface ExtentProblem {
+  reason: BadReason;
+  error: DeimosError;
+}
+
+export function candidateOf(row: ExtentRow): ReadCandidate {
+  return { family: row.family, medium: row.medium, address: row.address, position: row.position, size: row.size };
+}
+
+export function badOf(row: ExtentRow, p: ExtentProblem): BadExtent {
+  return { extentId: row.id, medium: row.medium, address: row.address, reason: p.reason, detail: p.error.message };
+}
+
+/** A verifier for one extent: hashes what it is fed, then checks size and checksums against the catalog row. */
+export async function verifierFor(row: ExtentRow): Promise<{ hasher: StreamHasher; check(got: number): ExtentProblem | null }> {
+  const hasher = await createHasher(algosOf(row.checksums));
+  return {
+    hasher,
+    check(got) {
+      if (got !== row.size) return corrupt(row, `holds ${got} bytes, expected ${row.size}`);
+      const why = checksumMismatch(row.checksums, hasher.digest());
+      return why ? corrupt(row, `checksum mismatch: ${why}`) : null;
+    },
+  };
+}
+
+/**
+ * Streams an extent into the sink at `sinkOffset`, hashing as it goes.
+ * Returns what is wrong with it, or null when it verified. Never throws for
+ * a bad extent: that is the caller's cue to try a replica or rebuild.
+ */
+export async function readVerified(io: MediumIO, row: ExtentRow, sink: ObjectSink, sinkOffset: number): Promise<ExtentProblem | null> {
+  const v = await verifierFor(row);
+  let got = 0;
+  try {
+    for await (const chunk of io.readExtent(row.address) as AsyncIterable<Buffer>) {
+      if (got + chunk.length > row.size) return corrupt(row, `holds more than ${row.size} bytes`);
+      v.hasher.update(chunk);
+      await sinkWrite(sink, chunk, sinkOffset + got);
+      got += chunk.length;
+    }
+  } catch (e) {
+    if (e instanceof SinkFailure) throw e.cause;
+    return problemOf(e);
+  }
+  return v.check(got);
+}
+
+/** Wraps a sink's own failure (destination full…) so it is not mistaken for a bad extent. */
+class SinkFailure extends Error {
+  constructor(override readonly cause: unknown) {
+    super('sink failed');
+  }
+}
+
+export async function sinkWrite(sink: ObjectSink, buf: Buffer, offset: number): Promise<void> {
+  try {
+    await sink.write(buf, offset);
+  } catch (e) {
+    throw new SinkFailure(e);
+  }
+}
+
+/** The sink's own error when `e` came from it, else undefined. */
+export function sinkCause(e: unknown): unknown {
+  return e instanceof SinkFailure ? e.cause : undefined;
+}
+
+/** Classifies a failure to read an extent. */
+export function problemOf(e: unknown): ExtentProblem {
+  const error = toDeimosError(e);
+  if (error.code === 'ENOENT') return { reason: 'missing', error };
+  if (error.code === 'EBADMSG') return { reason: 'corrupt', error };
+  return { reason: 'unreadable', error };
+}
+
+function corrupt(row: ExtentRow, why: string): ExtentProblem {
+  return { reason: 'corrupt', error: new DeimosError('EBADMSG', `extent ${row.id} (medium ${row.medium}, ${row.address}) ${why}`) };
+}

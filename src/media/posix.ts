@@ -1,0 +1,251 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, open, opendir, rename, stat, statfs, unlink, type FileHandle } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { Readable } from 'node:stream';
+import type { Checksums } from '../catalog/interface.js';
+import { DeimosError, toDeimosError } from '../core/errors.js';
+import { encodeTrailer, readTrailer } from './extentFile.js';
+import { ExtentReader } from './extentReader.js';
+import type { ExtentHeader, MediumIO, MediumSpace, WrittenExtent } from './interface.js';
+import { checkDirectory, fsError, readLabel, syncDir } from './posixLabel.js';
+
+/** Small chunks from a source are gathered into one writev of at least this much. */
+const WRITE_COALESCE = 1 << 20;
+const TEMP_PREFIX = '.tmp.';
+const ADDRESS_RE = /^[0-9a-f]{2}\/[0-9a-f]{2}\/[^/.][^/]*$/;
+
+export interface PosixMediumOptions {
+  /** fsync each extent and its directory before writeExtent resolves (store.fsync). */
+  fsync?: boolean;
+}
+
+/**
+ * A directory as a medium. Each extent is one file under a two-level hashed
+ * fan-out (ab/cd/…), so no directory grows past a few thousand entries.
+ * Files appear only whole: they are written under a temp name and renamed.
+ */
+export class PosixMedium implements MediumIO {
+  readonly family = 'dir' as const;
+  readonly root: string;
+  readonly name: string;
+  private readonly fsync: boolean;
+
+  constructor(root: string, name: string, opts: PosixMediumOptions = {}) {
+    this.root = root;
+    this.name = name;
+    this.fsync = opts.fsync ?? true;
+  }
+
+  addressFor(h: Omit<ExtentHeader, 'checksums'>): string {
+    const base = [enc(h.uuid), h.version, enc(h.copyName), h.layoutIndex, h.splitIndex].join('.');
+    const d = createHash('sha256').update(base).digest('hex');
+    return `${d.slice(0, 2)}/${d.slice(2, 4)}/${base}`;
+  }
+
+  async writeExtent(header: Omit<ExtentHeader, 'checksums'>, data: AsyncIterable<Buffer>, finish: () => Checksums): Promise<WrittenExtent> {
+    const address = this.addressFor(header);
+    const final = join(this.root, address);
+    const dir = dirname(final);
+    const tmp = join(dir, `${TEMP_PREFIX}${address.slice(6)}.${process.pid}.${randomBytes(4).toString('hex')}`);
+    let fh: FileHandle | null = null;
+    try {
+      const created = await mkdir(dir, { recursive: true });
+      if (created !== undefined && this.fsync) {
+        // New fan-out directories must be durable too, or the renamed file can vanish with them.
+        await syncDir(dirname(dir));
+        await syncDir(this.root);
+      }
+      fh = await open(tmp, 'wx', 0o644);
+      const size = await writePayload(fh, data, header.size, `${this.name}:${address}`);
+      const trailer = encodeTrailer({ ...header, checksums: finish() });
+      await writeAll(fh, [trailer], size);
+      if (this.fsync) await fh.sync();
+      await fh.close();
+      fh = null;
+      await rename(tmp, final);
+      if (this.fsync) await syncDir(dir);
+      return { address, position: 0, size };
+    } catch (e) {
+      if (fh) await fh.close().catch(() => undefined);
+      await unlink(tmp).catch(() => undefined);
+      throw this.ioError(e, address, 'write');
+    }
+  }
+
+  readExtent(address: string, range: { offset?: number; length?: number } = {}): Readable {
+    const file = this.fileOf(address);
+    return new ExtentReader({
+      file,
+      where: `${this.name}:${address}`,
+      offset: range.offset ?? 0,
+      length: range.length,
+      mapError: (e) => this.ioError(e, address, 'read'),
+    });
+  }
+
+  async readHeader(address: string): Promise<ExtentHeader> {
+    const file = this.fileOf(address);
+    let fh: FileHandle | null = null;
+    try {
+      fh = await open(file, 'r');
+      const st = await fh.stat();
+      return await readTrailer(fh, st.size, `${this.name}:${address}`);
+    } catch (e) {
+      throw this.ioError(e, address, 'read the header of');
+    } finally {
+      await fh?.close().catch(() => undefined);
+    }
+  }
+
+  /** Idempotent: an extent already gone is what the caller wanted. */
+  async deleteExtent(address: string): Promise<void> {
+    try {
+      await unlink(this.fileOf(address));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw this.ioError(e, address, 'delete');
+    }
+  }
+
+  /** Extents are made durable one by one in writeExtent (when fsync is on): nothing is left to flush. */
+  async sync(): Promise<void> {}
+
+  async space(): Promise<MediumSpace> {
+    try {
+      const s = await statfs(this.root);
+      return { total: s.blocks * s.bsize, used: (s.blocks - s.bfree) * s.bsize, free: s.bavail * s.bsize };
+    } catch (e) {
+      throw fsError(e, this.root, `measure medium ${this.name} at`);
+    }
+  }
+
+  async *listExtents(): AsyncIterable<string> {
+    for await (const rel of this.walk()) if (!rel.split('/')[2]!.startsWith('.')) yield rel;
+  }
+
+  /**
+   * Removes what interrupted writes left behind. Run it when no writer is
+   * active (service start), or pass `olderThanMs` to spare writes in flight.
+   */
+  async cleanTemp(opts: { olderThanMs?: number } = {}): Promise<string[]> {
+    const limit = Date.now() - (opts.olderThanMs ?? 0);
+    const removed: string[] = [];
+    for await (const rel of this.walk()) {
+      if (!rel.split('/')[2]!.startsWith(TEMP_PREFIX)) continue;
+      const file = join(this.root, rel);
+      try {
+        if ((await stat(file)).mtimeMs > limit) continue;
+        await unlink(file);
+        removed.push(rel);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw fsError(e, file, 'remove');
+      }
+    }
+    return removed;
+  }
+
+  /** Every file under the fan-out, as "ab/cd/name". */
+  private async *walk(): AsyncIterable<string> {
+    for (const a of await subdirs(this.root)) {
+      for (const b of await subdirs(join(this.root, a))) {
+        const dir = await opendir(join(this.root, a, b));
+        for await (const ent of dir) if (ent.isFile()) yield `${a}/${b}/${ent.name}`;
+      }
+    }
+  }
+
+  private fileOf(address: string): string {
+    if (!ADDRESS_RE.test(address)) {
+      throw new DeimosError('EINVAL', `'${address}' is not an extent address of directory medium ${this.name}`, 'addresses look like ab/cd/<uuid>.<version>.<copy>.<index>.<split>');
+    }
+    return join(this.root, address);
+  }
+
+  private ioError(e: unknown, address: string, verb: string): DeimosError {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (e instanceof DeimosError) return e;
+    if (code === 'ENOENT') {
+      return new DeimosError('ENOENT', `extent ${address} not found on medium ${this.name} (${this.root})`,
+        'the file was removed or the directory is not mounted; read another copy', { cause: e });
+    }
+    if (code === 'ENOSPC' || code === 'EDQUOT') {
+      return new DeimosError('ENOSPC', `medium ${this.name} (${this.root}) is full`, 'add or unlock another dir medium', { cause: e });
+    }
+    const d = toDeimosError(e);
+    return new DeimosError(d.code, `cannot ${verb} extent ${address} on medium ${this.name}: ${d.message}`, d.hint, { cause: e });
+  }
+}
+
+/** Opens the directory medium at `path`, checking its label (and name, when given). */
+export async function openPosixMedium(path: string, opts: PosixMediumOptions & { name?: string } = {}): Promise<PosixMedium> {
+  await checkDirectory(path, false);
+  const label = await readLabel(path);
+  if (!label) {
+    throw new DeimosError('ENOMEDIUM', `${path} is not a Deimos medium (no label)`, `format it first: deimos dir format ${path}`);
+  }
+  if (opts.name !== undefined && label.name !== opts.name) {
+    throw new DeimosError('EMEDIUMTYPE', `${path} holds medium '${label.name}', not '${opts.name}'`, 'check which directory is mounted there');
+  }
+  return new PosixMedium(path, label.name, opts);
+}
+
+async function writePayload(fh: FileHandle, data: AsyncIterable<Buffer>, expected: number, where: string): Promise<number> {
+  let written = 0;
+  let batch: Buffer[] = [];
+  let batchBytes = 0;
+  for await (const buf of data) {
+    if (buf.length === 0) continue;
+    batch.push(buf);
+    batchBytes += buf.length;
+    if (written + batchBytes > expected) throw sizeMismatch(where, `more than ${expected}`, expected);
+    if (batchBytes >= WRITE_COALESCE) {
+      await writeAll(fh, batch, written);
+      written += batchBytes;
+      batch = [];
+      batchBytes = 0;
+    }
+  }
+  await writeAll(fh, batch, written);
+  written += batchBytes;
+  if (written !== expected) throw sizeMismatch(where, String(written), expected);
+  return written;
+}
+
+async function writeAll(fh: FileHandle, bufs: Buffer[], position: number): Promise<void> {
+  let rest = bufs;
+  let pos = position;
+  while (rest.length > 0) {
+    const total = rest.reduce((n, b) => n + b.length, 0);
+    const { bytesWritten } = rest.length === 1 ? await fh.write(rest[0]!, 0, total, pos) : await fh.writev(rest, pos);
+    pos += bytesWritten;
+    if (bytesWritten >= total) return;
+    rest = dropBytes(rest, bytesWritten);
+  }
+}
+
+/** What is left of `bufs` after a short write of `n` bytes. */
+function dropBytes(bufs: Buffer[], n: number): Buffer[] {
+  const out: Buffer[] = [];
+  let skip = n;
+  for (const b of bufs) {
+    if (skip >= b.length) { skip -= b.length; continue; }
+    out.push(skip > 0 ? b.subarray(skip) : b);
+    skip = 0;
+  }
+  return out;
+}
+
+function sizeMismatch(where: string, got: string, expected: number): DeimosError {
+  return new DeimosError('EIO', `extent ${where} received ${got} bytes, expected ${expected}`, 'the source changed while it was written; retry the put');
+}
+
+async function subdirs(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  const d = await opendir(dir);
+  for await (const ent of d) if (ent.isDirectory() && /^[0-9a-f]{2}$/.test(ent.name)) out.push(ent.name);
+  return out.sort();
+}
+
+function enc(s: string): string {
+  return encodeURIComponent(s).replace(/\./g, '%2E');
+}

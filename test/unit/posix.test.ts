@@ -1,0 +1,191 @@
+import test from 'ava';
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, readdir, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import type { DeimosError } from '../../src/core/errors.js';
+import { EXTENT_FOOTER_LEN, EXTENT_MAGIC, LABEL_FILE, PosixMedium, formatPosixMedium, openPosixMedium, readLabel } from '../../src/media/index.js';
+import type { ExtentHeader } from '../../src/media/index.js';
+
+async function tempDir(): Promise<string> {
+  return mkdtemp(join(tmpdir(), 'deimos-posix-'));
+}
+
+function headerFor(size: number, over: Partial<ExtentHeader> = {}): Omit<ExtentHeader, 'checksums'> {
+  return {
+    oid: 'proj/run1/a.bam', uuid: 'u-1234', version: 2, copyName: 'source', layout: { name: 'raid1', params: { repl_count: '2' } },
+    layoutIndex: 1, splitIndex: 0, offset: 0, length: size, size, ...over,
+  };
+}
+
+async function* chunks(data: Buffer, size = 7777): AsyncIterable<Buffer> {
+  for (let p = 0; p < data.length; p += size) yield data.subarray(p, p + size);
+}
+
+async function collect(stream: AsyncIterable<Buffer>): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const b of stream) parts.push(b);
+  return Buffer.concat(parts);
+}
+
+async function medium(opts: { fsync?: boolean } = {}): Promise<{ dir: string; m: PosixMedium }> {
+  const dir = await tempDir();
+  await formatPosixMedium(dir, 'm1');
+  return { dir, m: await openPosixMedium(dir, { name: 'm1', ...opts }) };
+}
+
+test('format writes a label; same name again is a no-op, another is refused unless forced', async (t) => {
+  const dir = await tempDir();
+  const label = await formatPosixMedium(dir, 'disk-a');
+  t.like(JSON.parse(await readFile(join(dir, LABEL_FILE), 'utf8')), { name: 'disk-a', family: 'dir', fsType: 'posix' });
+  t.deepEqual(await formatPosixMedium(dir, 'disk-a'), label);
+  const e = await t.throwsAsync<DeimosError>(formatPosixMedium(dir, 'disk-b'));
+  t.is(e?.code, 'EEXIST');
+  t.regex(e!.message, /disk-a/);
+  await formatPosixMedium(dir, 'disk-b', { force: true });
+  t.is((await readLabel(dir))?.name, 'disk-b');
+  t.deepEqual((await readdir(dir)).filter((n) => n !== LABEL_FILE), [], 'no temp file left by the atomic write');
+  await rm(dir, { recursive: true });
+});
+
+test('format and open give clear errors naming the path', async (t) => {
+  const dir = await tempDir();
+  const missing = join(dir, 'nope');
+  const e1 = await t.throwsAsync<DeimosError>(formatPosixMedium(missing, 'x'));
+  t.is(e1?.code, 'ENOENT');
+  t.true(e1!.message.includes(missing));
+  await writeFile(join(dir, 'file'), 'x');
+  const e2 = await t.throwsAsync<DeimosError>(formatPosixMedium(join(dir, 'file'), 'x'));
+  t.is(e2?.code, 'ENOTDIR');
+  const e3 = await t.throwsAsync<DeimosError>(openPosixMedium(dir));
+  t.is(e3?.code, 'ENOMEDIUM');
+  await formatPosixMedium(dir, 'a');
+  const e4 = await t.throwsAsync<DeimosError>(openPosixMedium(dir, { name: 'b' }));
+  t.is(e4?.code, 'EMEDIUMTYPE');
+  await rm(dir, { recursive: true });
+});
+
+test('an extent round-trips: payload, then a trailer with the whole header, then the footer', async (t) => {
+  const { dir, m } = await medium({ fsync: true });
+  const data = randomBytes(100_000);
+  const h = headerFor(data.length);
+  const address = m.addressFor(h);
+  t.regex(address, /^[0-9a-f]{2}\/[0-9a-f]{2}\/u-1234\.2\.source\.1\.0$/);
+  t.is(new PosixMedium(dir, 'other').addressFor(h), address, 'addresses depend on the header only');
+  const w = await m.writeExtent(h, chunks(data), () => ({ xxh128: 'ab'.repeat(16) }));
+  t.deepEqual(w, { address, position: 0, size: data.length });
+  t.deepEqual(await collect(m.readExtent(address)), data);
+  t.deepEqual(await collect(m.readExtent(address, { offset: 99_990 })), data.subarray(99_990), 'never reads into the trailer');
+  t.deepEqual(await collect(m.readExtent(address, { offset: 10, length: 20 })), data.subarray(10, 30));
+
+  const raw = await readFile(join(dir, address));
+  t.deepEqual(raw.subarray(0, data.length), data);
+  t.deepEqual(raw.subarray(raw.length - EXTENT_MAGIC.length), EXTENT_MAGIC);
+  const trailerLen = raw.readUInt32LE(raw.length - EXTENT_FOOTER_LEN);
+  t.is(raw.length, data.length + trailerLen + EXTENT_FOOTER_LEN);
+  await rm(dir, { recursive: true });
+});
+
+test('headers are readable from the extent file alone', async (t) => {
+  const { dir, m } = await medium();
+  const h = headerFor(5, { copyName: 'weird/copy.name', splitIndex: 3, offset: 1 << 20 });
+  const { address } = await m.writeExtent(h, chunks(Buffer.from('hello')), () => ({ md5: '5d41402abc4b2a76b9719d911017c592' }));
+  // A fresh medium object, as a catalog rebuild would open it: nothing but the directory.
+  const fresh = await openPosixMedium(dir);
+  const listed: string[] = [];
+  for await (const a of fresh.listExtents()) listed.push(a);
+  t.deepEqual(listed, [address]);
+  t.deepEqual(await fresh.readHeader(address), { ...h, checksums: { md5: '5d41402abc4b2a76b9719d911017c592' } });
+  await rm(dir, { recursive: true });
+});
+
+test('an empty extent is a valid extent', async (t) => {
+  const { dir, m } = await medium();
+  const { address, size } = await m.writeExtent(headerFor(0), chunks(Buffer.alloc(0)), () => ({}));
+  t.is(size, 0);
+  t.is((await collect(m.readExtent(address))).length, 0);
+  t.is((await m.readHeader(address)).size, 0);
+  await rm(dir, { recursive: true });
+});
+
+test('a missing extent is ENOENT naming the medium and the address', async (t) => {
+  const { dir, m } = await medium();
+  const address = m.addressFor(headerFor(1));
+  const e = await t.throwsAsync<DeimosError>(collect(m.readExtent(address)));
+  t.is(e?.code, 'ENOENT');
+  t.true(e!.message.includes('m1') && e!.message.includes(address));
+  const e2 = await t.throwsAsync<DeimosError>(m.readHeader(address));
+  t.is(e2?.code, 'ENOENT');
+  await m.deleteExtent(address);
+  t.pass('deleting a missing extent is not an error');
+  await rm(dir, { recursive: true });
+});
+
+test('a truncated extent file is reported damaged (EBADMSG), never read as payload', async (t) => {
+  const { dir, m } = await medium();
+  const { address } = await m.writeExtent(headerFor(1000), chunks(randomBytes(1000)), () => ({}));
+  await truncate(join(dir, address), 500);
+  t.is((await t.throwsAsync<DeimosError>(m.readHeader(address)))?.code, 'EBADMSG');
+  t.is((await t.throwsAsync<DeimosError>(collect(m.readExtent(address))))?.code, 'EBADMSG');
+  await rm(dir, { recursive: true });
+});
+
+test('a write that fails or gets the wrong size leaves nothing behind', async (t) => {
+  const { dir, m } = await medium();
+  async function* failing(): AsyncIterable<Buffer> {
+    yield Buffer.alloc(10);
+    throw new Error('source broke');
+  }
+  await t.throwsAsync(m.writeExtent(headerFor(20), failing(), () => ({})), { message: /source broke/ });
+  const short = await t.throwsAsync<DeimosError>(m.writeExtent(headerFor(20), chunks(Buffer.alloc(10)), () => ({})));
+  t.is(short?.code, 'EIO');
+  const long = await t.throwsAsync<DeimosError>(m.writeExtent(headerFor(5), chunks(Buffer.alloc(10)), () => ({})));
+  t.is(long?.code, 'EIO');
+  const fanout = dirname(join(dir, m.addressFor(headerFor(20))));
+  t.deepEqual(await readdir(fanout), []);
+  await rm(dir, { recursive: true });
+});
+
+test('crash safety: a temp file left by a crash is ignored by listExtents and removed by cleanTemp', async (t) => {
+  const { dir, m } = await medium();
+  const { address } = await m.writeExtent(headerFor(3), chunks(Buffer.from('abc')), () => ({}));
+  // What a crash between open and rename leaves: a temp name in the final directory.
+  const crashed = join(dir, '12', '34', '.tmp.u-9.1.source.0.0.4242.deadbeef');
+  await mkdir(dirname(crashed), { recursive: true });
+  await writeFile(crashed, Buffer.alloc(100));
+  const listed: string[] = [];
+  for await (const a of m.listExtents()) listed.push(a);
+  t.deepEqual(listed, [address]);
+  t.deepEqual(await m.cleanTemp({ olderThanMs: 60_000 }), [], 'recent temp files are spared');
+  t.deepEqual(await m.cleanTemp(), ['12/34/.tmp.u-9.1.source.0.0.4242.deadbeef']);
+  await t.throwsAsync(stat(crashed), { code: 'ENOENT' });
+  t.deepEqual(await collect(m.readExtent(address)), Buffer.from('abc'));
+  await rm(dir, { recursive: true });
+});
+
+test('an interrupted writer never exposes a partial extent under its final name', async (t) => {
+  const { dir, m } = await medium();
+  const h = headerFor(2 << 20);
+  let release!: () => void;
+  const gate = new Promise<void>((r) => { release = r; });
+  async function* slow(): AsyncIterable<Buffer> {
+    yield Buffer.alloc(1 << 20, 1);
+    await gate;
+    yield Buffer.alloc(1 << 20, 2);
+  }
+  const writing = m.writeExtent(h, slow(), () => ({}));
+  await new Promise((r) => setTimeout(r, 50));
+  await t.throwsAsync(stat(join(dir, m.addressFor(h))), { code: 'ENOENT' });
+  release();
+  await writing;
+  t.is((await stat(join(dir, m.addressFor(h)))).size > 2 << 20, true);
+  await rm(dir, { recursive: true });
+});
+
+test('space() reports the file system of the directory; addresses are validated', async (t) => {
+  const { dir, m } = await medium();
+  const s = await m.space();
+  t.true(s.total > 0 && s.free > 0 && s.used >= 0 && s.free <= s.total);
+  t.throws(() => m.readExtent('../../etc/passwd'), { code: 'EINVAL' } as never);
+  await rm(dir, { recursive: true });
+});
