@@ -1,0 +1,125 @@
+/**
+ * One SQLite connection with what every catalog query needs: durable WAL
+ * settings, a cache of prepared statements, the one transaction wrapper, and
+ * the mapping of SQLite failures to errnos. Nothing above this file sees an
+ * SqliteError.
+ */
+import Database from 'better-sqlite3';
+import { DeimosError } from '../../core/errors.js';
+import { compilePattern } from '../base.js';
+import { migrate } from '../migrations.js';
+
+export interface ConnectionOptions {
+  /** Milliseconds a writer waits for another process' transaction. */
+  busyTimeoutMs?: number;
+  readonly?: boolean;
+}
+
+export class Connection {
+  readonly db: Database.Database;
+  private readonly stmts = new Map<string, Database.Statement>();
+  /** Patterns seen by the regexp() SQL function; a query calls it once per row. */
+  private readonly patterns = new Map<string, RegExp>();
+
+  constructor(file: string, opts: ConnectionOptions = {}) {
+    const busy = opts.busyTimeoutMs ?? 5000;
+    try {
+      this.db = new Database(file, { timeout: busy, readonly: opts.readonly ?? false });
+    } catch (e) {
+      throw mapSqliteError(e, `cannot open the catalog ${file}`);
+    }
+    try {
+      this.db.pragma(`busy_timeout = ${busy}`);
+      if (!opts.readonly) this.db.pragma('journal_mode = WAL');
+      // An acknowledged put must survive a power loss: fsync the WAL at each commit.
+      this.db.pragma('synchronous = FULL');
+      this.db.pragma('foreign_keys = ON');
+      this.db.function('regexp', { deterministic: true }, (pattern: unknown, value: unknown) => {
+        if (typeof pattern !== 'string' || typeof value !== 'string') return 0;
+        let re = this.patterns.get(pattern);
+        if (!re) {
+          if (this.patterns.size > 64) this.patterns.clear();
+          re = compilePattern(pattern);
+          this.patterns.set(pattern, re);
+        }
+        return re.test(value) ? 1 : 0;
+      });
+      if (!opts.readonly) migrate(this.db);
+    } catch (e) {
+      this.db.close();
+      throw mapSqliteError(e, `cannot open the catalog ${file}`);
+    }
+  }
+
+  /** A prepared statement, compiled once per connection. */
+  stmt(sql: string): Database.Statement {
+    let s = this.stmts.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql);
+      this.stmts.set(sql, s);
+    }
+    return s;
+  }
+
+  /**
+   * Runs `fn` as one IMMEDIATE transaction: the write lock is taken at BEGIN,
+   * so a busy database shows up there (after busy_timeout) and never as a
+   * failed upgrade half-way through.
+   */
+  write<T>(fn: () => T): T {
+    this.checkOpen();
+    try {
+      return this.db.transaction(fn).immediate();
+    } catch (e) {
+      throw mapSqliteError(e);
+    }
+  }
+
+  /** Runs `fn` in one read transaction so that it sees a single snapshot. */
+  read<T>(fn: () => T): T {
+    this.checkOpen();
+    try {
+      return this.db.transaction(fn).deferred();
+    } catch (e) {
+      throw mapSqliteError(e);
+    }
+  }
+
+  private checkOpen(): void {
+    if (!this.db.open) throw new DeimosError('EBADF', 'the catalog is closed', 'open it again');
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}
+
+/** Maps anything thrown inside a transaction to a DeimosError. */
+export function mapSqliteError(e: unknown, context = 'catalog operation failed'): DeimosError {
+  if (e instanceof DeimosError) return e;
+  const code = (e as { code?: unknown } | null)?.code;
+  const msg = e instanceof Error ? e.message : String(e);
+  const opts = { cause: e };
+  if (typeof code === 'string' && code.startsWith('SQLITE_')) {
+    if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
+      return new DeimosError('EBUSY', 'the catalog is locked by another process', 'retry in a moment', opts);
+    }
+    if (code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
+      return new DeimosError('EEXIST', `${context}: an entry with the same key already exists`, 'list the existing entries first', opts);
+    }
+    if (code === 'SQLITE_CONSTRAINT_FOREIGNKEY') {
+      return new DeimosError('ENOENT', `${context}: it refers to an entry that does not exist`, 'create the referenced entry first', opts);
+    }
+    if (code.startsWith('SQLITE_CONSTRAINT')) {
+      return new DeimosError('EINVAL', `${context}: a value is out of range`, 'check the arguments', opts);
+    }
+    if (code === 'SQLITE_FULL') return new DeimosError('ENOSPC', `${context}: the disk holding the catalog is full`, 'free space on that file system', opts);
+    if (code.startsWith('SQLITE_READONLY')) return new DeimosError('EROFS', `${context}: the catalog is read-only`, 'check the permissions of the catalog file and its directory', opts);
+    if (code.startsWith('SQLITE_CANTOPEN')) return new DeimosError('ENOENT', `${context}: cannot open the file`, 'check that its directory exists and is writable', opts);
+    if (code === 'SQLITE_CORRUPT' || code === 'SQLITE_NOTADB') {
+      return new DeimosError('EIO', `${context}: the catalog file is damaged or not a catalog`, 'restore it from a backup or rebuild it from the media', opts);
+    }
+    if (code.startsWith('SQLITE_IOERR')) return new DeimosError('EIO', `${context}: I/O error on the catalog file`, 'check the disk holding it', opts);
+  }
+  return new DeimosError('EIO', `${context}: ${msg}`, 'see the service log for details', opts);
+}

@@ -1,0 +1,162 @@
+/**
+ * The catalog contract on SQLite, plus what only the SQLite engine promises:
+ * migrations, several connections on one file, mapped SQLite errors, index use.
+ */
+import { fork } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import test from 'ava';
+import Database from 'better-sqlite3';
+import { CATALOG_SCHEMA_VERSION, openCatalog, SqliteCatalog } from '../../src/catalog/index.js';
+import { migrate } from '../../src/catalog/migrations.js';
+import { runCatalogContract } from './catalog.contract.js';
+import { addDirMedium, putObject } from './catalog-contract/helpers.js';
+
+const tmpDirs: string[] = [];
+function tempFile(): string {
+  const d = mkdtempSync(join(tmpdir(), 'deimos-catalog-'));
+  tmpDirs.push(d);
+  return join(d, 'sub', 'catalog.db');
+}
+test.after.always(() => {
+  for (const d of tmpDirs) rmSync(d, { recursive: true, force: true });
+});
+
+runCatalogContract('sqlite', () => openCatalog(tempFile()));
+
+test('sqlite: migrations are idempotent on reopen and data survives', async (t) => {
+  const file = tempFile();
+  const a = await openCatalog(file);
+  await addDirMedium(a);
+  await putObject(a, 'x/y');
+  await a.close();
+  const b = await openCatalog(file);
+  t.truthy(await b.getObject({ oid: 'x/y' }));
+  t.is((await b.lookup('x'))?.type, 'dir');
+  await b.close();
+  const db = new Database(file);
+  t.is(db.pragma('user_version', { simple: true }), CATALOG_SCHEMA_VERSION);
+  t.is(db.pragma('journal_mode', { simple: true }), 'wal');
+  t.is(migrate(db), CATALOG_SCHEMA_VERSION);
+  // A later migration applies once, on top of the existing schema.
+  const next = { version: CATALOG_SCHEMA_VERSION + 1, name: 'test', steps: ['CREATE TABLE extra (k TEXT)'] };
+  t.is(migrate(db, [{ version: CATALOG_SCHEMA_VERSION, name: 'done', steps: ['SELECT bad syntax here'] }, next]), CATALOG_SCHEMA_VERSION + 1);
+  t.is(migrate(db, [next]), CATALOG_SCHEMA_VERSION + 1);
+  db.close();
+  // This deimos does not know version N+1: refuse rather than misread.
+  await t.throwsAsync(openCatalog(file), { code: 'ENOTSUP' });
+});
+
+test('sqlite: a failing migration step leaves the schema at the previous version', (t) => {
+  const db = new Database(':memory:');
+  const ok = { version: 1, name: 'a', steps: ['CREATE TABLE a (x)'] };
+  const bad = { version: 2, name: 'b', steps: ['CREATE TABLE b (x)', 'CREATE TABLE a (x)'] };
+  t.throws(() => migrate(db, [ok, bad]), { code: 'EIO', message: /migration 2 \(b\)/ });
+  t.is(db.pragma('user_version', { simple: true }), 1);
+  t.is((db.prepare(`SELECT count(*) AS n FROM sqlite_master WHERE name = 'b'`).get() as { n: number }).n, 0);
+  db.close();
+});
+
+test('sqlite: two connections on one file see each other\'s writes', async (t) => {
+  const file = tempFile();
+  const a = await openCatalog(file);
+  const b = await openCatalog(file);
+  await addDirMedium(a);
+  t.truthy(await b.getMedium('dir', 'm1'));
+  await putObject(b, 'from-b');
+  t.truthy(await a.getObject({ oid: 'from-b' }));
+  await a.setState('k', 'v');
+  t.is(await b.getState('k'), 'v');
+  await a.close();
+  await b.close();
+});
+
+test('sqlite: concurrent beginPut of one oid from two connections: exactly one wins', async (t) => {
+  const file = tempFile();
+  const a = await openCatalog(file);
+  const b = await openCatalog(file);
+  const results = await Promise.allSettled([
+    a.beginPut({ oid: 'race', overwrite: false, owner: process.pid }),
+    b.beginPut({ oid: 'race', overwrite: false, owner: process.pid }),
+  ]);
+  t.is(results.filter((r) => r.status === 'fulfilled').length, 1);
+  const lost = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+  t.is(lost.reason.code, 'EBUSY');
+  t.is((await a.listReservations()).length, 1);
+  await a.close();
+  await b.close();
+});
+
+test('sqlite: concurrent beginPut of one oid from several processes: exactly one wins', async (t) => {
+  const file = tempFile();
+  await (await openCatalog(file)).close();
+  const child = fileURLToPath(new URL('./catalog-race-child.js', import.meta.url));
+  const kids = Array.from({ length: 4 }, () => fork(child, [file, 'race/obj'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+  const next = (k: (typeof kids)[number]) => new Promise<Record<string, unknown>>((resolve) => k.once('message', resolve as never));
+  await Promise.all(kids.map(next));
+  const answers = kids.map(next);
+  for (const k of kids) k.send({ go: true });
+  const results = await Promise.all(answers);
+  const exited = kids.map((k) => new Promise((resolve) => k.once('exit', resolve)));
+  for (const k of kids) k.send({ exit: true });
+  await Promise.all(exited);
+  t.is(results.filter((r) => r.ok).length, 1, JSON.stringify(results));
+  t.deepEqual(results.filter((r) => !r.ok).map((r) => r.code), ['EBUSY', 'EBUSY', 'EBUSY']);
+});
+
+test('sqlite: a write lock held too long is EBUSY, not a raw SQLite error', async (t) => {
+  const file = tempFile();
+  await (await openCatalog(file)).close();
+  const cat = new SqliteCatalog(file, { busyTimeoutMs: 50 });
+  const other = new Database(file);
+  other.exec('BEGIN IMMEDIATE');
+  const err = await t.throwsAsync(cat.setState('k', 'v'), { code: 'EBUSY' });
+  t.is(err!.name, 'DeimosError');
+  t.is(await cat.getState('k'), null, 'readers are not blocked by a writer in WAL mode');
+  other.exec('ROLLBACK');
+  await cat.setState('k', 'v');
+  other.close();
+  await cat.close();
+});
+
+test('sqlite: a file that is not a catalog is EIO with a hint', async (t) => {
+  const file = tempFile();
+  await openCatalog(file).then((c) => c.close());
+  const junk = join(file, '..', 'junk.db');
+  writeFileSync(junk, 'this is not a database, just some text that is long enough to look like a header'.repeat(20));
+  const err = await t.throwsAsync(openCatalog(junk), { code: 'EIO' });
+  t.regex((err as { hint?: string }).hint ?? '', /backup|rebuild/);
+});
+
+test('sqlite: lookups by oid and readdir use indexes', async (t) => {
+  const cat = new SqliteCatalog(':memory:');
+  const plan = (sql: string, ...args: unknown[]): string => cat.explain(sql, ...args).join(' | ');
+  t.regex(plan('SELECT * FROM objects WHERE oid = ? AND deprecated_at IS NULL', 'a'), /USING INDEX objects_alive_oid/);
+  t.regex(plan('SELECT * FROM objects WHERE parent = ? AND deprecated_at IS NULL', 'a'), /USING INDEX objects_alive_parent/);
+  t.regex(plan('SELECT * FROM dirs WHERE parent = ?', 'a'), /USING (COVERING )?INDEX dirs_parent/);
+  const list = plan(`SELECT * FROM objects WHERE deprecated_at IS NULL AND oid REGEXP ? ORDER BY oid LIMIT 10`, 'x');
+  t.regex(list, /objects_alive_oid/);
+  t.notRegex(list, /TEMP B-TREE/);
+  t.notRegex(plan('SELECT * FROM objects WHERE 1 ORDER BY oid, version, id'), /TEMP B-TREE/);
+  t.regex(plan('SELECT * FROM extents WHERE family = ? AND medium = ? AND state = ?', 'tape', 'T', 'sync'), /extents_medium/);
+  await cat.close();
+});
+
+test('sqlite: bulkInsertObjects inserts alive objects and their directories, all or nothing', async (t) => {
+  const cat = new SqliteCatalog(':memory:');
+  const n = await cat.bulkInsertObjects(Array.from({ length: 1000 }, (_, i) => ({ oid: `d${i % 10}/sub/o${i}`, size: i })));
+  t.is(n, 1000);
+  t.is(await cat.countObjects(), 1000);
+  t.is((await cat.readdir('d3/sub')).length, 100);
+  t.is((await cat.readdir('')).length, 10);
+  const o = await cat.getObject({ oid: 'd3/sub/o3' });
+  t.like(o, { version: 1, size: 3, deprecatedAt: null });
+  await t.throwsAsync(cat.bulkInsertObjects([{ oid: 'new', size: 1 }, { oid: 'd3/sub/o3', size: 1 }]), { code: 'EEXIST' });
+  await t.throwsAsync(cat.bulkInsertObjects([{ oid: 'new2', size: 1 }, { oid: 'd3/sub/o3/x', size: 1 }]), { code: 'ENOTDIR' });
+  t.is(await cat.getObject({ oid: 'new' }), null);
+  t.is(await cat.countObjects(), 1000);
+  t.deepEqual((await cat.listObjects({ pattern: '^d1/sub/o1[0-9]$' })).map((r) => r.oid), ['d1/sub/o11']);
+  await cat.close();
+});
