@@ -38,7 +38,8 @@ export class RealClock implements Clock {
         const left = until - performance.now();
         const h = setTimeout(() => {
           this.timers.delete(h);
-          if (left > MAX_TIMEOUT_MS) arm();
+          // Timers may fire a fraction of a millisecond early: a sleep never ends before its time.
+          if (performance.now() < until) arm();
           else resolve();
         }, Math.min(Math.max(0, left), MAX_TIMEOUT_MS));
         this.timers.add(h);

@@ -19,6 +19,9 @@ import type { Clock } from './interface.js';
  * I/O complete before any other timer fires, which is what makes runs with
  * real file I/O reproducible.
  *
+ * Work that runs before its first sleep is not ordered by the clock: it
+ * races as any async code does.
+ *
  * Not waited for: real timers (setTimeout), worker threads, child processes
  * and sockets. Code that awaits those while others sleep on this clock will
  * see time jump past it.

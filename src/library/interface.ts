@@ -52,8 +52,8 @@ export interface Library {
   locateSeconds(label: string, from: number, to: number): number;
   /** Seconds to stream `bytes`. */
   transferSeconds(bytes: number): number;
-  /** Seconds of robot move + load, and of unload + move back. */
+  /** Seconds of robot move + load, and of unload + move back (with a drive: plus the rewind from its head). */
   mountSeconds(): number;
-  unmountSeconds(): number;
+  unmountSeconds(drive?: string): number;
   close(): Promise<void>;
 }
