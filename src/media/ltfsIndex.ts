@@ -40,6 +40,11 @@ export function emptyIndex(label: string, generation = 0): LtfsIndex {
   return { format: FORMAT, label, generation, eod: 0, nextUid: 1, extents: [] };
 }
 
+/** The address of an extent on tape: deterministic, so a pending extent can be recorded before its bytes are written. */
+export function tapeAddress(h: Pick<ExtentHeader, 'uuid' | 'version' | 'copyName' | 'layoutIndex' | 'splitIndex'>): string {
+  return `${h.uuid}.${h.version}.${h.copyName}.${h.layoutIndex}.${h.splitIndex}`;
+}
+
 export function dataFile(dir: string, uid: number): string {
   return join(dir, String(uid));
 }

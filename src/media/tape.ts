@@ -4,7 +4,7 @@ import type { Checksums } from '../catalog/interface.js';
 import type { Clock } from '../clock/interface.js';
 import { DeimosError } from '../core/errors.js';
 import type { ExtentHeader, MediumIO, MediumSpace, WrittenExtent } from './interface.js';
-import { dataFile, discardUnindexed, emptyIndex, readIndex, writeIndex, type IndexedExtent, type LtfsIndex } from './ltfsIndex.js';
+import { dataFile, discardUnindexed, emptyIndex, readIndex, tapeAddress, writeIndex, type IndexedExtent, type LtfsIndex } from './ltfsIndex.js';
 
 /**
  * A cartridge seen as an LTFS volume. Extents are appended at end of data
@@ -118,7 +118,7 @@ export class TapeVolume implements MediumIO {
   }
 
   addressFor(h: Omit<ExtentHeader, 'checksums'>): string {
-    return `${h.uuid}.${h.version}.${h.copyName}.${h.layoutIndex}.${h.splitIndex}`;
+    return tapeAddress(h);
   }
 
   writeExtent(header: Omit<ExtentHeader, 'checksums'>, data: AsyncIterable<Buffer>, finish: () => Checksums): Promise<WrittenExtent> {

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { locateSeconds, syncSeconds, transferSeconds } from '../../src/library/index.js';
+import { locateSeconds, seedCartridge, SimLibrary, syncSeconds, transferSeconds } from '../../src/library/index.js';
 import { bytes, chunks, header, near, simEnv, type SimEnv } from './simEnv.js';
 
 const MiB = 1 << 20;
@@ -205,4 +205,26 @@ test('operations on one drive run one at a time, in order', async (t) => {
   // A read and a write issued together: the read locates and streams, then the write goes back to EOD.
   const [ra] = await Promise.all([v.readExtent(wa.address).toArray(), v.writeExtent(header('c', 1), chunks(bytes(1)), () => ({}))]);
   t.true(Buffer.concat(ra).equals(a));
+});
+
+test('seedCartridge lays out a synced volume the library opens as is', async (t) => {
+  const env = await simEnv(t);
+  const dir = join(env.root, 'seeded');
+  const a = bytes(1000, 9);
+  const ha = { ...header('a', a.length), checksums: { md5: 'x' } };
+  const hb = { ...header('b', 5 * MiB), checksums: {} };
+  const addrs = await seedCartridge(dir, 'L00001L9', [{ position: 50 * MiB, header: hb }, { position: 0, header: ha, data: a }]);
+  t.deepEqual(addrs, ['uuid-b.1.source.0.0', 'uuid-a.1.source.0.0']);
+  await t.throwsAsync(seedCartridge(dir, 'L00002L9', [{ position: 0, header: hb }, { position: MiB, header: ha }]), { code: 'EINVAL' });
+  const lib = await SimLibrary.open({ config: env.config, catalog: env.catalog, clock: env.clock, dir });
+  t.is(lib.cartridge('L00001L9').eod, 55 * MiB);
+  await lib.load('st0', 'L00001L9');
+  const v = lib.open('st0');
+  t.true(Buffer.concat(await v.readExtent(addrs[1]!).toArray()).equals(a));
+  const s = await env.took(async () => {
+    const b = Buffer.concat(await v.readExtent(addrs[0]!).toArray());
+    t.true(b.equals(Buffer.alloc(5 * MiB)));
+  });
+  near(t, s, lib.locateSeconds('L00001L9', a.length, 50 * MiB) + transferSeconds(env.timing, 5 * MiB), 'read of the far extent');
+  t.deepEqual(await v.readHeader(addrs[1]!), ha);
 });

@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import type { Catalog } from '../../catalog/interface.js';
 import type { Clock } from '../../clock/interface.js';
 import type { Config } from '../../core/config.js';
@@ -10,6 +9,7 @@ import { locateSeconds, mountSeconds, syncSeconds, timingFromConfig, transferSec
 import { Faults } from './faults.js';
 import { Health, type Failure } from './health.js';
 import { accepts, inventoryFromConfig } from './inventory.js';
+import { cartridgeDir } from './seed.js';
 import { Semaphore } from './semaphore.js';
 import { loadState, placeCartridges, StateWriter, type SimState } from './state.js';
 
@@ -97,7 +97,7 @@ export class SimLibrary implements Library {
       const t = lib.timing;
       const volume = await TapeVolume.open({
         label: spec.label,
-        dir: join(opts.dir, 'cartridges', spec.label),
+        dir: cartridgeDir(opts.dir, spec.label),
         capacity: spec.capacity,
         clock: opts.clock,
         chunkSize,
