@@ -7,7 +7,6 @@ import { openCatalog } from '../../src/catalog/index.js';
 import type { Catalog } from '../../src/catalog/interface.js';
 import { VirtualClock } from '../../src/clock/index.js';
 import { Config } from '../../src/core/config.js';
-import { DeimosError } from '../../src/core/errors.js';
 import { SimLibrary, timingFromConfig, type TapeTiming } from '../../src/library/index.js';
 import type { ExtentHeader } from '../../src/media/interface.js';
 
@@ -79,13 +78,4 @@ export function bytes(n: number, seed = 1): Buffer {
 
 export async function* chunks(b: Buffer, size = 1 << 20): AsyncIterable<Buffer> {
   for (let p = 0; p < b.length; p += size) yield b.subarray(p, Math.min(p + size, b.length));
-}
-
-export async function errorOf(p: Promise<unknown>): Promise<DeimosError> {
-  try {
-    await p;
-  } catch (e) {
-    return e as DeimosError;
-  }
-  throw new Error('expected a rejection');
 }

@@ -32,9 +32,4 @@ export class Semaphore {
       release();
     }
   }
-
-  /** True while someone holds a permit or waits for one (for a drive: it is busy). */
-  get busy(): boolean {
-    return this.free === 0 || this.waiters.length > 0;
-  }
 }
