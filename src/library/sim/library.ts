@@ -160,7 +160,8 @@ export class SimLibrary implements Library {
     const c = this.cartOf(label);
     if (d.failed) throw new DeimosError('ENODEV', `drive ${d.name} is failed`, 'see its errors in the logs; unlock it once repaired');
     if (c.failed) throw new DeimosError('EIO', `cartridge ${label} is failed`, 'see its errors in the logs; read its data from another copy');
-    if (d.loaded !== null || d.moving) throw new DeimosError('EBUSY', `drive ${d.name} holds cartridge ${d.loaded}`, 'unload it first, or use another drive');
+    if (d.moving) throw new DeimosError('EBUSY', `drive ${d.name} is loading or unloading`, 'wait for it, or use another drive');
+    if (d.loaded !== null) throw new DeimosError('EBUSY', `drive ${d.name} holds cartridge ${d.loaded}`, 'unload it first, or use another drive');
     if ('drive' in c.where) throw new DeimosError('EBUSY', `cartridge ${label} is in drive ${c.where.drive}`, 'a cartridge is in one drive at a time: use it there, or unload it');
     if (!accepts(d.model, c.model)) throw new DeimosError('EMEDIUMTYPE', `an ${d.model} drive does not take ${c.model} cartridge ${label}`, 'use a drive of the same generation or the next one');
     const home = c.where.slot;
@@ -175,8 +176,7 @@ export class SimLibrary implements Library {
       const culprits = this.faults.loadFails([d.name, label]);
       if (culprits.length > 0) {
         await this.robotMove();
-        this.slots[home] = label;
-        c.where = { slot: home };
+        this.putBack(label, c);
         d.loaded = null;
         const error = new DeimosError('EIO', `load of cartridge ${label} in drive ${d.name} failed`, 'the scheduler tries another drive or cartridge');
         for (const name of culprits) {
@@ -215,10 +215,7 @@ export class SimLibrary implements Library {
       await c.volume.unmount();
       await this.clock.sleep(this.timing.unloadS * 1000);
       await this.robotMove();
-      const slot = c.home !== null && this.slots[c.home] === null ? c.home : this.slots.indexOf(null);
-      this.slots[slot] = label;
-      c.where = { slot };
-      c.home = slot;
+      this.putBack(label, c);
       d.loaded = null;
       d.position = 0;
     } finally {
@@ -279,6 +276,14 @@ export class SimLibrary implements Library {
       if (v?.loadedIn === d.name && v.unsynced) await v.sync();
     }
     await this.writer.save();
+  }
+
+  /** Into its home slot, or the first free one if another cartridge took it meanwhile. */
+  private putBack(label: string, c: SimCartridge): void {
+    const slot = c.home !== null && this.slots[c.home] === null ? c.home : this.slots.indexOf(null);
+    this.slots[slot] = label;
+    c.where = { slot };
+    c.home = slot;
   }
 
   private async robotMove(): Promise<void> {
