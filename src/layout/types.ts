@@ -25,6 +25,7 @@ export interface ObjectSource {
  * are left once readObject resolves.
  */
 export interface ObjectSink {
+  /** `buf` is lent until the promise resolves (it is then reused for the next read): copy it to keep it. */
   write(buf: Buffer, offset: number): Promise<void>;
 }
 

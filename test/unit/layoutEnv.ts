@@ -3,19 +3,15 @@ import { mkdtemp, mkdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openCatalog } from '../../src/catalog/index.js';
-import type { ChecksumAlgo, ExtentRow, LayoutDesc, PosixAttrs } from '../../src/catalog/interface.js';
+import type { Catalog, ChecksumAlgo, ExtentRow, LayoutDesc, PosixAttrs } from '../../src/catalog/interface.js';
 import { readObject, writeObject, type LayoutContext, type ObjectSink, type ObjectSource, type ReadReport, type WrittenObject } from '../../src/layout/index.js';
 import { formatPosixMedium } from '../../src/media/index.js';
 import { DirPool } from '../../src/scheduler/dirPool.js';
-import { FakeCatalog, type LayoutCatalog } from './fakeCatalog.js';
-
-/** 'fake' while the SQLite engine is unusable; 'real' once it is. DEIMOS_TEST_CATALOG overrides. */
-const CATALOG = process.env.DEIMOS_TEST_CATALOG ?? 'fake';
 
 export interface Env {
   root: string;
   media: string[];
-  catalog: LayoutCatalog;
+  catalog: Catalog;
   pool: DirPool;
   ctx: LayoutContext;
   close(): Promise<void>;
@@ -23,7 +19,7 @@ export interface Env {
 
 export async function makeEnv(opts: { media?: number; blockSize?: number; checksums?: ChecksumAlgo[]; sizes?: number[]; tags?: string[][] } = {}): Promise<Env> {
   const root = await mkdtemp(join(tmpdir(), 'deimos-layout-'));
-  const catalog: LayoutCatalog = CATALOG === 'real' ? await openCatalog(join(root, 'catalog.db')) : new FakeCatalog();
+  const catalog = await openCatalog(join(root, 'catalog.db'));
   const media: string[] = [];
   for (let i = 0; i < (opts.media ?? 3); i++) {
     const dir = join(root, `d${i}`);
