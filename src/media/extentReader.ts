@@ -13,7 +13,7 @@ export interface ExtentReaderOptions {
   length?: number;
   chunk?: number;
   /** Maps file-system errors (ENOENT…) to the errors callers see. */
-  mapError: (e: unknown) => Error;
+  mapError: (e: unknown) => unknown;
 }
 
 /** Buffers kept for reuse: one being consumed, one buffered, one being read, one spare. */
@@ -46,7 +46,7 @@ export class ExtentReader extends Readable {
   }
 
   override _construct(callback: (error?: Error | null) => void): void {
-    this.openFile().then(() => callback(), (e) => callback(this.opts.mapError(e)));
+    this.openFile().then(() => callback(), (e) => callback(this.opts.mapError(e) as Error));
   }
 
   private async openFile(): Promise<void> {
@@ -68,12 +68,12 @@ export class ExtentReader extends Readable {
     this.fh!.read(buf, 0, want, this.pos).then(({ bytesRead }) => {
       if (bytesRead === 0) {
         // The file shrank under us: report it rather than hand out a short payload silently.
-        this.destroy(this.opts.mapError(Object.assign(new Error('extent file ended early'), { code: 'EIO' })));
+        this.destroy(this.opts.mapError(Object.assign(new Error('extent file ended early'), { code: 'EIO' })) as Error);
         return;
       }
       this.pos += bytesRead;
       this.push(bytesRead === want ? buf : buf.subarray(0, bytesRead));
-    }, (e) => this.destroy(this.opts.mapError(e)));
+    }, (e) => this.destroy(this.opts.mapError(e) as Error));
   }
 
   /** Hands a chunk back for reuse; the caller must not touch it afterwards. Foreign buffers are ignored. */

@@ -161,9 +161,10 @@ export class PosixMedium implements MediumIO {
     return join(this.root, address);
   }
 
-  private ioError(e: unknown, address: string, verb: string): DeimosError {
+  /** Names the medium in file-system errors; anything else (the data source's own failure) passes through untouched. */
+  private ioError(e: unknown, address: string, verb: string): unknown {
     const code = (e as NodeJS.ErrnoException).code;
-    if (e instanceof DeimosError) return e;
+    if (e instanceof DeimosError || typeof code !== 'string') return e;
     if (code === 'ENOENT') {
       return new DeimosError('ENOENT', `extent ${address} not found on medium ${this.name} (${this.root})`,
         'the file was removed or the directory is not mounted; read another copy', { cause: e });

@@ -21,6 +21,8 @@ export interface DirPoolOptions {
 
 /** File-system bytes an extent costs beyond its payload (trailer, block rounding, fan-out dirs). */
 const EXTENT_OVERHEAD = 64 * 1024;
+/** A catalog free-space figure off by less than this is left alone. */
+const REFRESH_DRIFT = 1 << 20;
 
 interface Measured {
   row: MediumRow;
@@ -71,9 +73,9 @@ export class DirPool implements IoScheduler {
   private async allocate(req: WriteAllocRequest): Promise<WriteGrant> {
     const rows = await this.catalog.listMedia({ family: 'dir' });
     const rejected: string[] = [];
-    const eligible = rows.filter((m) => {
-      const why = m.admStatus !== 'unlocked' ? m.admStatus : !m.putAccess ? 'put access off' : m.fsStatus === 'full' ? 'full'
-        : !req.tags.every((t) => m.tags.includes(t)) ? null : req.exclude?.includes(m.name) ? null : '';
+    const wanted = rows.filter((m) => req.tags.every((t) => m.tags.includes(t)) && !req.exclude?.includes(m.name));
+    const eligible = wanted.filter((m) => {
+      const why = m.admStatus !== 'unlocked' ? m.admStatus : !m.putAccess ? 'put access off' : m.fsStatus === 'full' ? 'full' : '';
       if (why) rejected.push(`${m.name}: ${why}`);
       return why === '';
     });
@@ -131,7 +133,8 @@ export class DirPool implements IoScheduler {
     const fs = await io.space();
     const capacity = row.sizeTotal > 0 ? Math.min(row.sizeTotal, fs.total) : fs.total;
     const free = Math.max(0, Math.min(fs.free, capacity - row.sizeUsed));
-    if (capacity !== row.sizeTotal || free !== row.sizeFree) {
+    // Free space moves with every write: refresh the catalog when it drifts, not for each byte.
+    if (capacity !== row.sizeTotal || Math.abs(free - row.sizeFree) >= REFRESH_DRIFT || (free === 0) !== (row.sizeFree === 0)) {
       await this.catalog.updateMedium('dir', row.name, { sizeTotal: capacity, sizeFree: free });
     }
     const pending = (await this.catalog.listExtents({ family: 'dir', medium: row.name, state: 'pending' }))

@@ -1,13 +1,13 @@
 import test from 'ava';
 import { createHash, randomBytes } from 'node:crypto';
-import { open, readFile, unlink } from 'node:fs/promises';
+import { open, readFile, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { xxhash128 } from 'hash-wasm';
 import type { ExtentRow, LayoutDesc } from '../../src/catalog/interface.js';
 import type { DeimosError } from '../../src/core/errors.js';
-import { xorBlocks } from '../../src/layout/index.js';
+import { writeObject, xorBlocks } from '../../src/layout/index.js';
 import { openPosixMedium } from '../../src/media/index.js';
-import { get, makeEnv, put, type Env } from './layoutEnv.js';
+import { bufferSource, get, makeEnv, put, type Env } from './layoutEnv.js';
 
 const BLOCK = 64 * 1024;
 const SIZES = [0, 1, 2, 3, BLOCK - 1, BLOCK, BLOCK + 1, 3 * BLOCK + 7, 1_000_003];
@@ -226,4 +226,40 @@ test('concurrent puts on the same media do not interfere', (t) => withEnv({ medi
   const datas = Array.from({ length: 6 }, (_, i) => randomBytes(100_000 + i));
   const stored = await Promise.all(datas.map((d, i) => put(env, `c${i}`, d, i % 2 ? raid4 : raid1(2))));
   for (let i = 0; i < datas.length; i++) t.true((await get(env, stored[i]!)).data.equals(datas[i]!));
+}));
+
+test('a medium failing mid-put fails the put with its own error and leaves no extent file', (t) => withEnv({ media: 2 }, async (env) => {
+  const res = await env.catalog.beginPut({ oid: 'f', overwrite: false, owner: process.pid });
+  const header = { oid: 'f', uuid: res.uuid, version: res.version, copyName: 'source' };
+  // A file where medium d1's fan-out directory must go: its mkdir fails, the other replica must be abandoned.
+  const d1 = await openPosixMedium(env.media[1]!);
+  const addr = d1.addressFor({ ...header, layout: raid1(2), layoutIndex: 0, splitIndex: 0, offset: 0, length: 300_000, size: 300_000 });
+  const addr2 = d1.addressFor({ ...header, layout: raid1(2), layoutIndex: 1, splitIndex: 0, offset: 0, length: 300_000, size: 300_000 });
+  await writeFile(join(env.media[1]!, addr.slice(0, 2)), 'in the way');
+  await writeFile(join(env.media[1]!, addr2.slice(0, 2)), 'in the way');
+  const e = await t.throwsAsync<DeimosError>(writeObject(env.ctx, {
+    header, layout: raid1(2), family: 'dir', tags: [], grouping: null, source: bufferSource(randomBytes(300_000)),
+    onPending: (x) => env.catalog.addPendingExtents(res, x),
+  }));
+  t.true(e?.code === 'ENOTDIR' || e?.code === 'EEXIST', `got ${e?.code}: ${e?.message}`);
+  t.regex(e!.message, new RegExp(env.media[1]!));
+  const left: string[] = [];
+  for (const m of env.media) for await (const a of (await openPosixMedium(m)).listExtents()) left.push(a);
+  t.deepEqual(left, []);
+  const orphans = await env.catalog.abortPut(res);
+  t.is(orphans.length, 2, 'both replicas were recorded pending before any byte was written');
+  await env.pool.drain();
+}));
+
+test('a locked medium is unreadable: raid4 rebuilds around it, raid1 reads another replica', (t) => withEnv({ media: 3 }, async (env) => {
+  const data = randomBytes(3 * BLOCK + 5);
+  const s4 = await put(env, 'r4', data, raid4);
+  const s1 = await put(env, 'r1', data, raid1(2));
+  const m0 = s4.extents.find((x) => x.layoutIndex === 0)!.medium;
+  await env.catalog.updateMedium('dir', m0, { admStatus: 'locked' });
+  const r4 = await get(env, s4);
+  t.true(r4.data.equals(data) && r4.report.reconstructed);
+  t.like(r4.report.bad[0], { medium: m0, reason: 'unreadable' });
+  const r1 = await get(env, s1);
+  t.true(r1.data.equals(data));
 }));
