@@ -35,26 +35,39 @@ export async function verifierFor(row: ExtentRow): Promise<{ hasher: StreamHashe
 /**
  * Streams an extent into the sink at `sinkOffset`, hashing as it goes.
  * Returns what is wrong with it, or null when it verified. Never throws for
- * a bad extent: that is the caller's cue to try a replica or rebuild.
+ * a bad extent (that is the caller's cue to try a replica or rebuild); a
+ * failure of the sink itself is thrown.
+ *
+ * One sink write stays in flight while the next chunk is hashed, so hashing
+ * and writing overlap; it is always settled before returning, so a late
+ * write from a bad replica can never land after a good replica's bytes.
  */
 export async function readVerified(io: MediumIO, row: ExtentRow, sink: ObjectSink, sinkOffset: number): Promise<ExtentProblem | null> {
   const v = await verifierFor(row);
   let got = 0;
+  let inflight: Promise<void> = Promise.resolve();
+  let sinkError: unknown;
+  let problem: ExtentProblem | null = null;
   try {
     const stream = io.readExtent(row.address) as Readable & { recycle?: (b: Buffer) => void };
     for await (const chunk of stream as AsyncIterable<Buffer>) {
-      if (got + chunk.length > row.size) return corrupt(row, `holds more than ${row.size} bytes`);
+      if (got + chunk.length > row.size) {
+        problem = corrupt(row, `holds more than ${row.size} bytes`);
+        break;
+      }
       v.hasher.update(chunk);
-      await sinkWrite(sink, chunk, sinkOffset + got);
+      await inflight;
+      if (sinkError !== undefined) break;
+      // Once the sink is done with a chunk (ObjectSink contract) the medium may reuse its buffer.
+      inflight = sink.write(chunk, sinkOffset + got).then(() => stream.recycle?.(chunk), (e: unknown) => { sinkError = e; });
       got += chunk.length;
-      // The sink is done with it (ObjectSink contract): let the medium reuse the buffer.
-      stream.recycle?.(chunk);
     }
   } catch (e) {
-    if (e instanceof SinkFailure) throw e.cause;
-    return problemOf(e);
+    problem = problemOf(e);
   }
-  return v.check(got);
+  await inflight;
+  if (sinkError !== undefined) throw sinkError;
+  return problem ?? v.check(got);
 }
 
 /** Wraps a sink's own failure (destination full…) so it is not mistaken for a bad extent. */

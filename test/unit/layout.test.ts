@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { xxhash128 } from 'hash-wasm';
 import type { ExtentRow, LayoutDesc } from '../../src/catalog/interface.js';
 import type { DeimosError } from '../../src/core/errors.js';
-import { writeObject, xorBlocks } from '../../src/layout/index.js';
+import { readObject, writeObject, xorBlocks } from '../../src/layout/index.js';
 import { openPosixMedium } from '../../src/media/index.js';
 import { bufferSource, get, makeEnv, put, type Env } from './layoutEnv.js';
 
@@ -262,4 +262,16 @@ test('a locked medium is unreadable: raid4 rebuilds around it, raid1 reads anoth
   t.like(r4.report.bad[0], { medium: m0, reason: 'unreadable' });
   const r1 = await get(env, s1);
   t.true(r1.data.equals(data));
+}));
+
+test('a failing sink fails the read with its own error, not as a bad extent', (t) => withEnv({ media: 3 }, async (env) => {
+  const data = randomBytes(5 * BLOCK);
+  for (const layout of [raid1(2), raid4]) {
+    const s = await put(env, `s-${layout.name}`, data, layout);
+    if (layout.name === 'raid4') await damage(s.extents[0]!, 'delete'); // the rebuild path writes to the sink too
+    let writes = 0;
+    const failFrom = layout.name === 'raid4' ? 2 : 1;
+    const sink = { async write() { if (++writes >= failFrom) throw Object.assign(new Error('disk full'), { code: 'ENOSPC' }); } };
+    await t.throwsAsync(readObject(env.ctx, { extents: s.extents, layout: s.layout, size: s.size, sink }), { message: 'disk full' });
+  }
 }));
