@@ -4,3 +4,5 @@ export * from './nodeset.js';
 export * from './config.js';
 export * from './home.js';
 export * from './log.js';
+export * from './process.js';
+export * from './concurrency.js';

@@ -19,6 +19,13 @@ export interface ExtentHeader {
   length: number;
   /** Payload bytes in this extent. */
   size: number;
+  /**
+   * Random per put attempt, part of the address: a retry of a failed put
+   * (same uuid, version and copy) never lands on an address that an orphan
+   * of the failed attempt still holds, so purging that orphan cannot delete
+   * the retry's bytes.
+   */
+  attempt?: string;
   checksums: Checksums;
 }
 
@@ -57,6 +64,8 @@ export interface MediumIO {
   deleteExtent(address: string): Promise<void>;
   sync(): Promise<void>;
   space(): Promise<MediumSpace>;
+  /** Removes partial extents left by a crash (only the owner process calls it, at start). */
+  cleanTemp?(): Promise<string[]>;
   /** Every extent address on the medium (for rebuilding the catalog). */
   listExtents(): AsyncIterable<string>;
 }

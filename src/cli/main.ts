@@ -1,0 +1,198 @@
+import { Command, Option } from 'commander';
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { Config, createLogger, deimosHome, DeimosError, shiftLevel, toDeimosError, type Logger } from '../core/index.js';
+import { runCommand, runDaemon } from '../service/index.js';
+import type { CommandResult, Event } from '../service/index.js';
+import { formatRecords, parseFormat, selectFields } from './format.js';
+import { Progress } from './progress.js';
+
+interface Globals { verbose: number; quiet: number; config?: string }
+
+const count = (_: string, prev: number) => prev + 1;
+const collect = (v: string, prev: string[]) => [...prev, v];
+
+function setup(g: Globals, levelKey: 'level' | 'daemon_level'): { config: Config; log: Logger; home: string } {
+  const config = new Config({ file: g.config ?? null });
+  const log = createLogger(shiftLevel(config.str('log', levelKey), g.verbose, g.quiet));
+  return { config, log, home: deimosHome() };
+}
+
+async function send(program: Command, cmd: string, args: Record<string, unknown>, out?: { fields?: string; format?: string }): Promise<void> {
+  const g = program.opts<Globals>();
+  const { config, log, home } = setup(g, 'level');
+  const format = parseFormat(out?.format ?? 'human');
+  const progress = new Progress(process.stderr.isTTY === true && g.quiet === 0);
+  const onEvent = (e: Event) => {
+    if (e.type === 'progress') progress.update(e.what, e.done, e.total);
+    else if (e.type === 'warning') { progress.clear(); process.stderr.write(`deimos: warning: ${e.message}\n`); }
+  };
+  let result: CommandResult;
+  try {
+    result = await runCommand({
+      home, config, log, onEvent,
+      request: { cmd, args, cwd: process.cwd(), uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 },
+    });
+  } finally {
+    progress.clear();
+  }
+  for (const w of result.warnings ?? []) process.stderr.write(`deimos: warning: ${w}\n`);
+  if (result.records && (out || !result.lines)) {
+    const fields = selectFields(result.records, out?.fields, result.fields);
+    process.stdout.write(formatRecords(result.records, fields, format));
+  } else if (result.lines) {
+    process.stdout.write(result.lines.map((l) => l + '\n').join(''));
+  }
+  if (result.exitCode) process.exitCode = result.exitCode;
+}
+
+/** `-` as a put source: standard input spooled to a private temporary file first (its size must be known). */
+async function withStdin<T>(src: string | undefined, fn: (path: string | undefined) => Promise<T>): Promise<T> {
+  if (src !== '-') return fn(src);
+  const dir = await mkdtemp(join(tmpdir(), 'deimos-stdin-'));
+  try {
+    const path = join(dir, 'stdin');
+    await pipeline(process.stdin, createWriteStream(path, { mode: 0o600 }));
+    return await fn(path);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+const listOpts = (c: Command) => c
+  .option('-o, --output <fields>', "fields to show, comma separated, or 'all'")
+  .option('-f, --format <format>', 'human, json, csv, yaml or xml', 'human');
+
+const placementOpts = (c: Command) => c
+  .addOption(new Option('--family <family>', 'media family').choices(['dir', 'tape']))
+  .option('--layout <layout>', 'raid1 or raid4')
+  .option('--lyt-params <k=v,...>', 'layout parameters, e.g. repl_count=2')
+  .option('-T, --tags <tags>', 'media must carry all these tags');
+
+export function buildProgram(): Command {
+  const program = new Command('deimos')
+    .description('Deimos: a tape-aware object store (Phobos-style CLI)')
+    .option('-v, --verbose', 'more log output (repeatable)', count, 0)
+    .option('-q, --quiet', 'less log output (repeatable)', count, 0)
+    .option('-c, --config <file>', 'configuration file (default $DEIMOS_CONFIG or /etc/deimos.conf)')
+    .showHelpAfterError()
+    .exitOverride();
+
+  placementOpts(program.command('put').description('store a file (or - for stdin) as an object')
+    .argument('[src]', 'file to store, or - for standard input').argument('[oid]', 'object id'))
+    .option('--copy-name <name>', 'name of the copy written')
+    .option('-m, --metadata <k=v,...>', 'user metadata')
+    .option('--overwrite', 'make a new version if the object exists')
+    .option('--grouping <g>', 'grouping of the object')
+    .option('--file <list>', "put every 'SRC OID [METADATA]' line of LIST")
+    .action(async (src: string | undefined, oid: string | undefined, o) => {
+      if (!o.file && (!src || !oid)) throw new DeimosError('EINVAL', 'put needs SRC and OID (or --file LIST)', "e.g. 'deimos put results.tar proj/results.tar'");
+      await withStdin(src, (path) => send(program, 'put', { ...o, src: path, oid }));
+    });
+
+  program.command('get').description('retrieve an object into a file')
+    .argument('[oid]').argument('[dest]')
+    .option('--version <n>', 'version to retrieve (deprecated ones too)')
+    .option('--uuid <uuid>', 'generation of the object to retrieve')
+    .option('--copy-name <name>', 'read this copy only')
+    .option('--file <list>', "get every 'OID DEST' line of LIST as one batch")
+    .action(async (oid: string | undefined, dest: string | undefined, o) => {
+      if (!o.file && (!oid || !dest)) throw new DeimosError('EINVAL', 'get needs OID and DEST (or --file LIST)', "e.g. 'deimos get proj/results.tar ./results.tar'");
+      await send(program, 'get', { ...o, oid, dest });
+    });
+
+  program.command('getmd').description("print an object's user metadata").argument('<oid>')
+    .option('--version <n>').option('--uuid <uuid>')
+    .action((oid: string, o) => send(program, 'getmd', { ...o, oid }));
+
+  program.command('delete').alias('del').description('delete objects (deprecate; --hard removes their data)')
+    .argument('<oid...>').option('--hard', 'remove every version and its extents')
+    .action((oids: string[], o) => send(program, 'delete', { ...o, oids }));
+
+  program.command('undelete').description('bring back deleted objects').argument('<oid...>')
+    .option('--uuid <uuid>', 'generation to bring back')
+    .action((oids: string[], o) => send(program, 'undelete', { ...o, oids }));
+
+  program.command('rename').description('rename an object').argument('<oid>').argument('<new-oid>')
+    .action((oid: string, newOid: string) => send(program, 'rename', { oid, newOid }));
+
+  program.command('locate').description('show the media that hold an object').argument('<oid>')
+    .option('--version <n>').option('--uuid <uuid>').option('--copy-name <name>')
+    .action((oid: string, o) => send(program, 'locate', { ...o, oid }));
+
+  const object = program.command('object').description('object listings');
+  listOpts(object.command('list').description('list objects').argument('[oid...]')
+    .option('--deprecated', 'include deprecated versions')
+    .option('--deprecated-only', 'only deprecated versions')
+    .option('--pattern <regexp>', 'oids matching this regular expression')
+    .option('-m, --metadata <k=v>', 'user metadata to match (repeatable)', collect, []))
+    .action((oids: string[], o) => send(program, 'object.list', { ...o, oids }, { fields: o.output, format: o.format }));
+
+  const extent = program.command('extent').description('extent listings');
+  listOpts(extent.command('list').description('list extents of objects').argument('[oid...]')
+    .option('--name <medium>', 'extents on this medium only')
+    .option('--pattern <regexp>', 'oids matching this regular expression')
+    .option('--deprecated', 'include deprecated versions'))
+    .action((oids: string[], o) => send(program, 'extent.list', { ...o, oids }, { fields: o.output, format: o.format }));
+
+  const copy = program.command('copy').description('object copies');
+  placementOpts(copy.command('create').description('add a copy of an object').argument('<oid>').argument('<copy-name>'))
+    .option('--from <copy>', 'copy to read from').option('--version <n>').option('--uuid <uuid>')
+    .action((oid: string, copyName: string, o) => send(program, 'copy.create', { ...o, fromCopy: o.from, oid, copyName }));
+  copy.command('delete').description('delete a copy (never the last one)').argument('<oid>').argument('<copy-name>')
+    .option('--version <n>').option('--uuid <uuid>')
+    .action((oid: string, copyName: string, o) => send(program, 'copy.delete', { ...o, oid, copyName }));
+  listOpts(copy.command('list').description('list copies').argument('[oid...]').option('--deprecated', 'include deprecated versions'))
+    .action((oids: string[], o) => send(program, 'copy.list', { ...o, oids }, { fields: o.output, format: o.format }));
+
+  const dir = program.command('dir').description('directory media');
+  dir.command('add').description('add directories as media').argument('<path...>')
+    .option('-T, --tags <tags>').option('--unlock', 'add them unlocked')
+    .action((names: string[], o) => send(program, 'dir.add', { ...o, names }));
+  dir.command('format').description('format directory media').argument('<path...>')
+    .option('--fs <type>', 'file system (posix)', 'posix').option('--unlock', 'unlock once formatted').option('--force', 'format again')
+    .action((names: string[], o) => send(program, 'dir.format', { ...o, names }));
+  listOpts(dir.command('list').description('list directory media').argument('[path...]').option('-T, --tags <tags>'))
+    .action((names: string[], o) => send(program, 'dir.list', { ...o, names }, { fields: o.output, format: o.format }));
+  for (const verb of ['lock', 'unlock'] as const) {
+    dir.command(verb).description(`${verb} directory media`).argument('<path...>').option('--force', 'also a failed medium')
+      .action((names: string[], o) => send(program, `dir.${verb}`, { ...o, names }));
+  }
+  dir.command('update').description('change tags of directory media').argument('<path...>').requiredOption('-T, --tags <tags>')
+    .action((names: string[], o) => send(program, 'dir.update', { ...o, names }));
+  dir.command('delete').alias('del').description('remove empty directory media').argument('<path...>')
+    .action((names: string[]) => send(program, 'dir.delete', { names }));
+
+  program.command('daemon').description('run the service: owns the library and serves the CLI and mounts')
+    .action(async () => {
+      const { config, log, home } = setup(program.opts<Globals>(), 'daemon_level');
+      await runDaemon({ home, config, log, onReady: () => process.stdout.write(`deimos: service ready (pid ${process.pid})\n`) });
+    });
+
+  program.command('ping', { hidden: true }).action(() => send(program, 'ping', {}));
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+  } catch (e) {
+    const code = (e as { code?: string }).code ?? '';
+    if (code.startsWith('commander.')) {
+      // commander already printed its message.
+      const exit = (e as { exitCode?: number }).exitCode ?? 1;
+      process.exitCode = code === 'commander.helpDisplayed' || code === 'commander.version' ? 0 : exit === 0 ? 0 : 22;
+    } else {
+      const err = toDeimosError(e);
+      process.stderr.write(`deimos: ${err.line()}\n`);
+      if (err.message.startsWith('internal error') && e instanceof Error) process.stderr.write(`${e.stack}\n`);
+      process.exitCode = err.errno;
+    }
+  }
+  // Timers of the sim library may still be armed: leave once output is flushed.
+  process.stdout.write('', () => process.exit());
+}

@@ -1,0 +1,4 @@
+export { runCommand, runDaemon, signalled } from './run.js';
+export { Service } from './service.js';
+export { OwnerLock } from './lock.js';
+export type { CommandResult, Event, Request, CallContext } from './protocol.js';

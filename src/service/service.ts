@@ -1,0 +1,53 @@
+import { mkdir } from 'node:fs/promises';
+import { type Config, type Logger, homePaths, type HomePaths } from '../core/index.js';
+import { openCatalog, type Catalog } from '../catalog/index.js';
+import { createScheduler, type IoScheduler } from '../scheduler/index.js';
+import { createClock, type Clock } from '../clock/index.js';
+import { createLibrary, type Library } from '../library/index.js';
+import { Store } from '../store/index.js';
+
+/**
+ * The service object: everything one owner process holds. No other mutable
+ * state exists outside it; commands and the mount reach resources through it.
+ */
+export class Service {
+  private constructor(
+    readonly paths: HomePaths,
+    readonly config: Config,
+    readonly log: Logger,
+    readonly catalog: Catalog,
+    readonly clock: Clock,
+    readonly library: Library,
+    readonly scheduler: IoScheduler,
+    readonly store: Store,
+  ) {}
+
+  /** Opens the store in `home`. The caller holds the owner lock. */
+  static async open(opts: { home: string; config: Config; log: Logger }): Promise<Service> {
+    const paths = homePaths(opts.home);
+    await mkdir(paths.home, { recursive: true, mode: 0o755 });
+    const catalog = await openCatalog(paths.catalog);
+    try {
+      const clock = createClock(opts.config);
+      const library = await createLibrary({ config: opts.config, catalog, clock, dir: paths.library, log: opts.log.child({ box: 'library' }) });
+      const scheduler = createScheduler({ catalog, config: opts.config, library, clock, log: opts.log.child({ box: 'scheduler' }) });
+      const store = new Store({ catalog, scheduler, config: opts.config, log: opts.log.child({ box: 'store' }) });
+      const svc = new Service(paths, opts.config, opts.log, catalog, clock, library, scheduler, store);
+      await store.recover();
+      return svc;
+    } catch (e) {
+      await catalog.close();
+      throw e;
+    }
+  }
+
+  async close(): Promise<void> {
+    try {
+      await this.scheduler.drain();
+    } finally {
+      await this.scheduler.close();
+      await this.library.close();
+      await this.catalog.close();
+    }
+  }
+}

@@ -1,0 +1,90 @@
+import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { DeimosError } from '../core/index.js';
+import type { ObjectSink, ObjectSource } from '../layout/index.js';
+
+export async function openFileSource(path: string, blockSize: number): Promise<ObjectSource & { close(): Promise<void> }> {
+  let fh: FileHandle;
+  try {
+    fh = await open(path, 'r');
+  } catch (e) {
+    throw sourceError(path, e);
+  }
+  const st = await fh.stat();
+  if (!st.isFile()) {
+    await fh.close();
+    throw new DeimosError('EINVAL', `'${path}' is not a regular file`, 'put takes a file, or - for standard input');
+  }
+  return {
+    size: st.size,
+    async *read(offset: number, length: number) {
+      let pos = offset;
+      const end = offset + length;
+      while (pos < end) {
+        const want = Math.min(blockSize, end - pos);
+        const buf = Buffer.allocUnsafe(want);
+        const { bytesRead } = await fh.read(buf, 0, want, pos);
+        if (bytesRead === 0) {
+          throw new DeimosError('EIO', `'${path}' shrank while it was being stored`, 'do not modify a file during its put; retry');
+        }
+        pos += bytesRead;
+        yield bytesRead === want ? buf : buf.subarray(0, bytesRead);
+      }
+    },
+    close: () => fh.close(),
+  };
+}
+
+function sourceError(path: string, e: unknown): DeimosError {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return new DeimosError('ENOENT', `no such file '${path}'`, 'check the source path');
+  if (code === 'EACCES') return new DeimosError('EACCES', `cannot read '${path}': permission denied`, 'check its permissions');
+  if (code === 'EISDIR') return new DeimosError('EISDIR', `'${path}' is a directory`, 'put takes a file; use --file LIST for many');
+  return new DeimosError('EIO', `cannot read '${path}': ${(e as Error).message}`);
+}
+
+/**
+ * A destination file that appears whole or not at all: bytes go to a hidden
+ * temporary file beside it, renamed over the destination on commit.
+ */
+export class AtomicFile implements ObjectSink {
+  private constructor(readonly dest: string, readonly tmp: string, private readonly fh: FileHandle) {}
+
+  static async create(dest: string): Promise<AtomicFile> {
+    const tmp = join(dirname(dest), `.${basename(dest)}.deimos-${randomBytes(4).toString('hex')}`);
+    let fh: FileHandle;
+    try {
+      fh = await open(tmp, 'wx', 0o644);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') throw new DeimosError('ENOENT', `directory of '${dest}' does not exist`, 'create it first or choose another destination');
+      if (code === 'EACCES') throw new DeimosError('EACCES', `cannot write in the directory of '${dest}'`, 'choose a destination you can write to');
+      throw e;
+    }
+    return new AtomicFile(dest, tmp, fh);
+  }
+
+  async write(buf: Buffer, offset: number): Promise<void> {
+    let done = 0;
+    while (done < buf.length) {
+      const { bytesWritten } = await this.fh.write(buf, done, buf.length - done, offset + done);
+      done += bytesWritten;
+    }
+  }
+
+  async truncate(size: number): Promise<void> {
+    await this.fh.truncate(size);
+  }
+
+  async commit(opts: { fsync: boolean }): Promise<void> {
+    if (opts.fsync) await this.fh.sync();
+    await this.fh.close();
+    await rename(this.tmp, this.dest);
+  }
+
+  async abort(): Promise<void> {
+    await this.fh.close().catch(() => undefined);
+    await unlink(this.tmp).catch(() => undefined);
+  }
+}

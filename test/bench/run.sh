@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# npm run bench: every benchmark, one after the other (figures go into README.md).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+node dist/test/bench/store.js "${BENCH_SIZE_MIB:-1024}" "${BENCH_REPS:-3}"
+node dist/test/bench/catalog.js "${BENCH_OBJECTS:-1000000}"
+if [ -x test/bench/sched.sh ]; then bash test/bench/sched.sh; fi
