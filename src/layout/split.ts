@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Checksums, CommittedExtent, ExtentRow, LayoutDesc, NewExtent } from '../catalog/interface.js';
 import { DeimosError } from '../core/errors.js';
 import type { ExtentHeader, WrittenExtent } from '../media/interface.js';
@@ -34,6 +35,7 @@ export interface SplitScheme {
  */
 export async function writeSplits(ctx: LayoutContext, args: WriteObjectArgs, scheme: SplitScheme): Promise<WrittenObject> {
   const size = args.source.size;
+  const attempt = randomBytes(4).toString('hex');
   const committed: CommittedExtent[] = [];
   let offset = 0;
   let splitIndex = 0;
@@ -55,6 +57,7 @@ export async function writeSplits(ctx: LayoutContext, args: WriteObjectArgs, sch
       }
       const headers = grant.slots.map((_, i): PlannedHeader => ({
         ...args.header,
+        attempt,
         layout: scheme.layout,
         layoutIndex: i,
         splitIndex,

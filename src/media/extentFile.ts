@@ -73,6 +73,7 @@ export function headerProblem(h: unknown): string | null {
   const layout = r.layout as { name?: unknown; params?: unknown } | undefined;
   if (!layout || typeof layout.name !== 'string' || typeof layout.params !== 'object') return 'header layout is malformed';
   if (typeof r.checksums !== 'object' || r.checksums === null) return 'header checksums are malformed';
+  if (r.attempt !== undefined && typeof r.attempt !== 'string') return 'header field attempt is not a string';
   return null;
 }
 

@@ -37,7 +37,9 @@ export class PosixMedium implements MediumIO {
   }
 
   addressFor(h: Omit<ExtentHeader, 'checksums'>): string {
-    const base = [enc(h.uuid), h.version, enc(h.copyName), h.layoutIndex, h.splitIndex].join('.');
+    const parts: Array<string | number> = [enc(h.uuid), h.version, enc(h.copyName), h.layoutIndex, h.splitIndex];
+    if (h.attempt) parts.push(enc(h.attempt));
+    const base = parts.join('.');
     const d = createHash('sha256').update(base).digest('hex');
     return `${d.slice(0, 2)}/${d.slice(2, 4)}/${base}`;
   }
@@ -156,7 +158,7 @@ export class PosixMedium implements MediumIO {
 
   private fileOf(address: string): string {
     if (!ADDRESS_RE.test(address)) {
-      throw new DeimosError('EINVAL', `'${address}' is not an extent address of directory medium ${this.name}`, 'addresses look like ab/cd/<uuid>.<version>.<copy>.<index>.<split>');
+      throw new DeimosError('EINVAL', `'${address}' is not an extent address of directory medium ${this.name}`, 'addresses look like ab/cd/<uuid>.<version>.<copy>.<index>.<split>.<attempt>');
     }
     return join(this.root, address);
   }

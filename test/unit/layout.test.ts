@@ -231,12 +231,8 @@ test('concurrent puts on the same media do not interfere', (t) => withEnv({ medi
 test('a medium failing mid-put fails the put with its own error and leaves no extent file', (t) => withEnv({ media: 2 }, async (env) => {
   const res = await env.catalog.beginPut({ oid: 'f', overwrite: false, owner: process.pid });
   const header = { oid: 'f', uuid: res.uuid, version: res.version, copyName: 'source' };
-  // A file where medium d1's fan-out directory must go: its mkdir fails, the other replica must be abandoned.
-  const d1 = await openPosixMedium(env.media[1]!);
-  const addr = d1.addressFor({ ...header, layout: raid1(2), layoutIndex: 0, splitIndex: 0, offset: 0, length: 300_000, size: 300_000 });
-  const addr2 = d1.addressFor({ ...header, layout: raid1(2), layoutIndex: 1, splitIndex: 0, offset: 0, length: 300_000, size: 300_000 });
-  await writeFile(join(env.media[1]!, addr.slice(0, 2)), 'in the way');
-  await writeFile(join(env.media[1]!, addr2.slice(0, 2)), 'in the way');
+  // Files where medium d1's fan-out directories must go: its mkdir fails, the other replica must be abandoned.
+  for (let i = 0; i < 256; i++) await writeFile(join(env.media[1]!, i.toString(16).padStart(2, '0')), 'in the way');
   const e = await t.throwsAsync<DeimosError>(writeObject(env.ctx, {
     header, layout: raid1(2), family: 'dir', tags: [], grouping: null, source: bufferSource(randomBytes(300_000)),
     onPending: (x) => env.catalog.addPendingExtents(res, x),

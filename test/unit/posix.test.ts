@@ -72,6 +72,8 @@ test('an extent round-trips: payload, then a trailer with the whole header, then
   const address = m.addressFor(h);
   t.regex(address, /^[0-9a-f]{2}\/[0-9a-f]{2}\/u-1234\.2\.source\.1\.0$/);
   t.is(new PosixMedium(dir, 'other').addressFor(h), address, 'addresses depend on the header only');
+  t.regex(m.addressFor({ ...h, attempt: '0a1b' }), /\/u-1234\.2\.source\.1\.0\.0a1b$/);
+  t.not(m.addressFor({ ...h, attempt: '0a1b' }), m.addressFor({ ...h, attempt: '0a1c' }), 'a retried put never reuses an address');
   const w = await m.writeExtent(h, chunks(data), () => ({ xxh128: 'ab'.repeat(16) }));
   t.deepEqual(w, { address, position: 0, size: data.length });
   t.deepEqual(await collect(m.readExtent(address)), data);
