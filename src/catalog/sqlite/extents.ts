@@ -52,7 +52,7 @@ export function getExtents(c: Ctx, ids: readonly number[]): ExtentRow[] {
   return out;
 }
 
-/** Adds an extent's bytes to its medium's usage (it just became sync). */
+/** Adds (+1) or takes back (-1) an extent's bytes in its medium's usage as it enters or leaves 'sync'. */
 function account(c: Ctx, e: Pick<ExtentRow, 'family' | 'medium' | 'size'>, sign: 1 | -1): void {
   if (sign > 0) {
     c.conn.stmt(`UPDATE media SET size_used = size_used + @size, size_free = max(0, size_free - @size), nb_obj = nb_obj + 1,
@@ -68,8 +68,9 @@ function account(c: Ctx, e: Pick<ExtentRow, 'family' | 'medium' | 'size'>, sign:
 
 /**
  * Moves extents to `state`, keeping media usage right; `patch` sets the final
- * position/size/checksums of extents being committed. Returns the rows after
- * the change.
+ * position/size/checksums of pending extents being committed (the size that
+ * enters the medium's usage is the final one). Returns the rows after the
+ * change.
  */
 export function transition(c: Ctx, rows: readonly ExtentRow[], state: ExtentState,
   patch?: Map<number, { position: number; size: number; checksums: object }>): ExtentRow[] {
@@ -78,11 +79,10 @@ export function transition(c: Ctx, rows: readonly ExtentRow[], state: ExtentStat
     const p = patch?.get(e.id);
     const next: ExtentRow = { ...e, state, ...(p ? { position: p.position, size: p.size, checksums: p.checksums } : {}) };
     if (e.state === 'sync' && state !== 'sync') account(c, e, -1);
-    if (e.state === 'sync' && state === 'sync' && p) account(c, e, -1);
     c.conn.stmt(`UPDATE extents SET state = ?, position = ?, size = ?, checksums = ?,
                    reservation_id = CASE WHEN ? = 'pending' THEN reservation_id END WHERE id = ?`)
       .run(state, next.position, next.size, JSON.stringify(next.checksums), state, e.id);
-    if (state === 'sync' && (e.state !== 'sync' || p)) account(c, next, 1);
+    if (state === 'sync' && e.state !== 'sync') account(c, next, 1);
     out.push(next);
   }
   return out;
