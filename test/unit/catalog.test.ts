@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import test from 'ava';
 import Database from 'better-sqlite3';
-import { CATALOG_SCHEMA_VERSION, openCatalog, SqliteCatalog } from '../../src/catalog/index.js';
+import { CATALOG_SCHEMA_VERSION, isAlive, openCatalog, SqliteCatalog } from '../../src/catalog/index.js';
+import { literalPrefix, prefixUpperBound } from '../../src/catalog/base.js';
 import { migrate } from '../../src/catalog/migrations.js';
 import { runCatalogContract } from './catalog.contract.js';
 import { addDirMedium, putObject } from './catalog-contract/helpers.js';
@@ -159,4 +160,29 @@ test('sqlite: bulkInsertObjects inserts alive objects and their directories, all
   t.is(await cat.countObjects(), 1000);
   t.deepEqual((await cat.listObjects({ pattern: '^d1/sub/o1[0-9]$' })).map((r) => r.oid), ['d1/sub/o11']);
   await cat.close();
+});
+
+test('base: literal prefixes of anchored patterns turn into index ranges', (t) => {
+  const cases: [string, string][] = [
+    ['^proj/run1/', 'proj/run1/'], ['^a\\.b', 'a.b'], ['^ab*', 'a'], ['^ab?c', 'a'], ['^a{2}', ''], ['^a\\.?', 'a'],
+    ['^a\\d', 'a'], ['^[ab]c', ''], ['^(ab)', ''], ['^a|b', ''], ['a', ''], ['^a.*z', 'a'], ['^é/€', 'é/€'],
+  ];
+  for (const [p, want] of cases) t.is(literalPrefix(p), want, p);
+  t.is(prefixUpperBound('ab'), 'ac');
+  t.is(prefixUpperBound('a/'), 'a0');
+  t.is(prefixUpperBound('a\u{10FFFF}'), 'b');
+  t.is(prefixUpperBound('\u{10FFFF}'), null);
+  t.is(prefixUpperBound('a\uD7FF'), 'a\uE000');
+  t.true(isAlive({ deprecatedAt: null }));
+  t.false(isAlive({ deprecatedAt: 5 }));
+});
+
+test('openCatalog accepts sqlite:// URIs and creates the directory', async (t) => {
+  const file = tempFile();
+  const cat = await openCatalog(`sqlite://${file}`);
+  await cat.setState('k', 'v');
+  await cat.close();
+  const again = await openCatalog(file);
+  t.is(await again.getState('k'), 'v');
+  await again.close();
 });
