@@ -40,7 +40,9 @@ async function send(program: Command, cmd: string, args: Record<string, unknown>
     progress.clear();
   }
   for (const w of result.warnings ?? []) process.stderr.write(`deimos: warning: ${w}\n`);
-  if (result.records && (out || !result.lines)) {
+  if (result.document && format === 'json') {
+    process.stdout.write(JSON.stringify(result.document, null, 1) + '\n');
+  } else if (result.records && (out || !result.lines)) {
     const fields = selectFields(result.records, out?.fields, result.fields);
     process.stdout.write(formatRecords(result.records, fields, format));
   } else if (result.lines) {
@@ -165,6 +167,61 @@ export function buildProgram(): Command {
     .action((names: string[], o) => send(program, 'dir.update', { ...o, names }));
   dir.command('delete').alias('del').description('remove empty directory media').argument('<path...>')
     .action((names: string[]) => send(program, 'dir.delete', { names }));
+
+  const drive = program.command('drive').description('tape drives');
+  drive.command('add').description('add drives of the library').argument('<drive...>', 'st0 or /dev/st0')
+    .option('--unlock', 'add them unlocked')
+    .action((names: string[], o) => send(program, 'drive.add', { ...o, names }));
+  listOpts(drive.command('list').description('list drives').argument('[drive...]'))
+    .action((names: string[], o) => send(program, 'drive.list', { ...o, names }, { fields: o.output, format: o.format }));
+  listOpts(drive.command('status').description('what each drive holds and is doing'))
+    .action((o) => send(program, 'drive.status', {}, { fields: o.output, format: o.format }));
+  for (const verb of ['lock', 'unlock'] as const) {
+    drive.command(verb).description(`${verb} drives`).argument('<drive...>').option('--force', 'also a failed drive (unlock resets its errors)')
+      .action((names: string[], o) => send(program, `drive.${verb}`, { ...o, names }));
+  }
+  drive.command('load').description('load a cartridge into a drive').argument('<drive>').argument('<tape>')
+    .action((name: string, label: string) => send(program, 'drive.load', { name, label }));
+  drive.command('unload').description('unload a drive').argument('<drive>')
+    .action((name: string) => send(program, 'drive.unload', { name }));
+  drive.command('delete').alias('del').description('remove drives from the catalog').argument('<drive...>')
+    .action((names: string[]) => send(program, 'drive.delete', { names }));
+
+  const tape = program.command('tape').description('tape cartridges');
+  tape.command('add').description('add cartridges').argument('<label...>', "labels, ranges like '[073200-073239]L9'")
+    .requiredOption('-t, --type <model>', 'LTO8 or LTO9').option('-T, --tags <tags>').option('--unlock', 'add them unlocked')
+    .action((names: string[], o) => send(program, 'tape.add', { ...o, names }));
+  tape.command('format').description('format cartridges (LTFS)').argument('<label...>')
+    .option('--unlock', 'unlock once formatted').option('--force', 'format again (only if empty)')
+    .action((names: string[], o) => send(program, 'tape.format', { ...o, names }));
+  listOpts(tape.command('list').description('list cartridges').argument('[label...]').option('-T, --tags <tags>'))
+    .action((names: string[], o) => send(program, 'tape.list', { ...o, names }, { fields: o.output, format: o.format }));
+  tape.command('update').description('change tags of cartridges').argument('<label...>').requiredOption('-T, --tags <tags>')
+    .action((names: string[], o) => send(program, 'tape.update', { ...o, names }));
+  for (const verb of ['lock', 'unlock'] as const) {
+    tape.command(verb).description(`${verb} cartridges`).argument('<label...>').option('--force', 'also a failed cartridge')
+      .action((names: string[], o) => send(program, `tape.${verb}`, { ...o, names }));
+  }
+  tape.command('locate').description('where a cartridge is: slot or drive').argument('<label>')
+    .action((label: string) => send(program, 'tape.locate', { label }));
+  tape.command('delete').alias('del').description('remove cartridges from the catalog').argument('<label...>')
+    .option('--lost', 'the cartridge is lost: drop its extents too')
+    .action((names: string[], o) => send(program, 'tape.delete', { ...o, names }));
+
+  const lib = program.command('lib').description('the tape library');
+  listOpts(lib.command('scan').description('slots and drives, and what each holds'))
+    .action((o) => send(program, 'lib.scan', {}, { fields: o.output, format: o.format }));
+
+  const logs = program.command('logs').description('library operation logs');
+  const logFilters = (c: Command) => c.option('--drive <drive>').option('--tape <label>').option('--errors', 'failures only')
+    .option('--since <time>').option('--until <time>');
+  listOpts(logFilters(logs.command('dump').description('print logs')))
+    .action((o) => send(program, 'logs.dump', o, { fields: o.output, format: o.format }));
+  logFilters(logs.command('clear').description('clear logs')).action((o) => send(program, 'logs.clear', o));
+
+  program.command('status').description('drives, queues and scheduler counters')
+    .option('-f, --format <format>', 'human or json', 'human')
+    .action((o) => send(program, 'status', {}, { format: o.format }));
 
   program.command('daemon').description('run the service: owns the library and serves the CLI and mounts')
     .action(async () => {

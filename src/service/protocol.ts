@@ -19,6 +19,8 @@ export interface CommandResult {
   records?: Record<string, unknown>[];
   /** Fields shown by default in human output. */
   fields?: string[];
+  /** One document (e.g. `status`) printed whole by -f json. */
+  document?: Record<string, unknown>;
   /** Plain lines for stdout. */
   lines?: string[];
   /** Lines for stderr that do not make the command fail. */

@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { type Config, type Logger, homePaths, type HomePaths } from '../core/index.js';
 import { openCatalog, type Catalog } from '../catalog/index.js';
-import { createScheduler, type IoScheduler } from '../scheduler/index.js';
+import { createScheduler, type Scheduler } from '../scheduler/index.js';
 import { createClock, type Clock } from '../clock/index.js';
 import { createLibrary, type Library } from '../library/index.js';
 import { Store } from '../store/index.js';
@@ -18,7 +18,7 @@ export class Service {
     readonly catalog: Catalog,
     readonly clock: Clock,
     readonly library: Library,
-    readonly scheduler: IoScheduler,
+    readonly scheduler: Scheduler,
     readonly store: Store,
   ) {}
 

@@ -3,11 +3,13 @@ import type { Service } from '../service.js';
 import type { CallContext, CommandResult, Request } from '../protocol.js';
 import { objectCommands } from './objects.js';
 import { dirCommands } from './media.js';
+import { libraryCommands } from './tape.js';
 import type { Registry } from './registry.js';
 
 const commands: Registry = {
   ...objectCommands,
   ...dirCommands,
+  ...libraryCommands,
   async ping() {
     return { lines: [`pong ${process.pid}`] };
   },
