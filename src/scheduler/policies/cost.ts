@@ -1,0 +1,182 @@
+import type { CostModel, MediumOrder, PendingRead, PolicyOptions, QueueSummary, ReadPolicy } from './interface.js';
+import { JOIN_FIXED, planTour, shortHop } from './tour.js';
+
+/**
+ * The default policy: plan each mount as a whole and choose mounts by value
+ * over cost.
+ *
+ * - Order inside a mount: the tour planner (tour.ts) — contiguous runs are
+ *   units read in position order, and the units are visited along the
+ *   shortest path the locate model allows (nearest-neighbour + or-opt). So
+ *   sparse recalls get nearest-first's short hops without its detours, and
+ *   restores stream.
+ * - Requests that arrive during a mount are inserted where they cost least
+ *   instead of replanning everything; the plan is rebuilt when enough of
+ *   it is new, or when the head is not where the plan expected it.
+ * - A drive that has caught up with a sequential reader (the head sits at
+ *   the end of the newest request, which continued the one before it) holds
+ *   a moment for the next request instead of leaving for a far one and
+ *   coming back.
+ * - Which medium next: requests waiting per second of drive time it takes
+ *   to serve them (mount + planned path), which is Smith's rule for mean
+ *   wait; an unmounted medium first gathers its burst until its requests
+ *   stop coming (quiet) or the oldest has waited `maxGather`.
+ */
+export interface CostPolicyOptions extends PolicyOptions {
+  /** A burst is over when no request came for this long (ms). */
+  quietMs?: number;
+  /** Never gather longer than this (ms). */
+  maxGatherMs?: number;
+}
+
+export function costPolicy(opts: CostPolicyOptions): ReadPolicy {
+  const quietMs = opts.quietMs ?? 5_000;
+  const maxGatherMs = opts.maxGatherMs ?? 0;
+  return {
+    name: 'cost',
+    grouped: true,
+    newOrder: (_m, cost) => new PlannedOrder(cost),
+    mediumValue: (q: QueueSummary, _now: number, cost: CostModel) => {
+      const driveS = (q.mounted ? 0 : cost.mountS + cost.unmountS) + Math.max(q.serviceS, 1);
+      return q.reads / driveS;
+    },
+    gatherMs: (q: QueueSummary, nowMs: number) => {
+      if (q.mounted) return 0;
+      const untilQuiet = q.newestMs + quietMs - nowMs;
+      const untilMax = q.oldestMs + maxGatherMs - nowMs;
+      return Math.max(0, Math.min(untilQuiet, untilMax));
+    },
+    estimate: (order: MediumOrder, head: number) => (order instanceof PlannedOrder ? order.estimate(head) : 0),
+  };
+}
+
+export class PlannedOrder implements MediumOrder {
+  private readonly items = new Map<number, PendingRead>();
+  /** The plan, flattened; null when it must be rebuilt. */
+  private plan: PendingRead[] | null = null;
+  /** Where the head is expected when plan[0] is read. */
+  private planHead = 0;
+  private inserted = 0;
+  /** What next() handed out last, and from where, until it is taken. */
+  private last: { r: PendingRead; from: number } | null = null;
+  /** Where the head should be after the read in flight; anything else ends the stream. */
+  private expected: number | null = null;
+  /**
+   * Start of the stream the head is in: the first of the extents just read
+   * one after the other with only short forward hops. Requests arriving
+   * behind the head inside it are read after the stream, never by going
+   * back in the middle of it: a restore still being requested keeps
+   * adding such stragglers, and one pass back for all of them costs less
+   * than a detour for each.
+   */
+  private chainStart: number | null = null;
+  private readonly streamHopS: number;
+
+  constructor(private readonly cost: CostModel) {
+    this.streamHopS = JOIN_FIXED * cost.locateFixedS;
+  }
+
+  get size(): number { return this.items.size; }
+
+  add(r: PendingRead): void {
+    this.items.set(r.id, r);
+    if (this.plan === null) return;
+    const behind = this.chainStart !== null && r.position >= this.chainStart && r.position < this.planHead;
+    this.insertCheapest(r, behind ? this.streamPrefix() : 0);
+    this.inserted++;
+  }
+
+  remove(id: number): void {
+    const r = this.items.get(id);
+    if (r === undefined) return;
+    this.items.delete(id);
+    // The request next() handed out is being read: from now on the head is
+    // (as good as) at its end, and arrivals are placed from there.
+    if (this.last?.r.id === id) {
+      const hop = this.isStreamHop(this.last.from, r.position);
+      if (!hop || this.chainStart === null) this.chainStart = r.position;
+      this.planHead = r.position + r.size;
+      this.expected = this.planHead;
+      this.last = null;
+    }
+    if (this.plan === null) return;
+    const i = this.plan.findIndex((x) => x.id === id);
+    if (i >= 0) this.plan.splice(i, 1);
+  }
+
+  next(head: number): PendingRead | null {
+    if (this.expected !== null && head !== this.expected) this.chainStart = null;
+    this.expected = null;
+    this.last = null;
+    if (this.items.size === 0) return null;
+    if (this.plan === null || this.planHead !== head || this.inserted > Math.max(8, this.plan.length / 4)) this.replan(head);
+    const r = this.plan![0] ?? null;
+    this.last = r === null ? null : { r, from: head };
+    return r;
+  }
+
+  /** Seconds to read the whole queue from `head` along the current plan. */
+  estimate(head: number): number {
+    if (this.items.size === 0) return 0;
+    if (this.plan === null || this.planHead !== head) this.replan(head);
+    let s = 0;
+    let at = head;
+    for (const r of this.plan!) {
+      s += this.cost.locate(at, r.position) + this.cost.transfer(r.size);
+      at = r.position + r.size;
+    }
+    return s;
+  }
+
+  private isStreamHop(from: number, to: number): boolean {
+    return shortHop(this.cost, from, to, this.streamHopS);
+  }
+
+  /** How many planned requests continue the stream from the head. */
+  private streamPrefix(): number {
+    const plan = this.plan!;
+    let at = this.planHead;
+    let n = 0;
+    while (n < plan.length && this.isStreamHop(at, plan[n]!.position)) {
+      at = plan[n]!.position + plan[n]!.size;
+      n++;
+    }
+    return n;
+  }
+
+  private replan(head: number): void {
+    let rest = [...this.items.values()];
+    const prefix: PendingRead[] = [];
+    let at = head;
+    if (this.chainStart !== null) {
+      // The stream goes on first, in position order, as far as it continues.
+      const ahead = rest.filter((r) => r.position >= head).sort((a, b) => a.position - b.position || a.id - b.id);
+      for (const r of ahead) {
+        if (!this.isStreamHop(at, r.position)) break;
+        prefix.push(r);
+        at = r.position + r.size;
+      }
+      const taken = new Set(prefix);
+      rest = rest.filter((r) => !taken.has(r));
+    }
+    this.plan = [...prefix, ...planTour(at, rest, this.cost).flatMap((u) => u.items)];
+    this.planHead = head;
+    this.inserted = 0;
+  }
+
+  private insertCheapest(r: PendingRead, from: number): void {
+    const plan = this.plan!;
+    const c = this.cost;
+    const rEnd = r.position + r.size;
+    let bestI = plan.length;
+    let bestS = Infinity;
+    let prevEnd = from === 0 ? this.planHead : plan[from - 1]!.position + plan[from - 1]!.size;
+    for (let i = from; i <= plan.length; i++) {
+      const nxt = plan[i];
+      const s = c.locate(prevEnd, r.position) + (nxt ? c.locate(rEnd, nxt.position) - c.locate(prevEnd, nxt.position) : 0);
+      if (s < bestS) { bestS = s; bestI = i; }
+      if (nxt) prevEnd = nxt.position + nxt.size;
+    }
+    plan.splice(bestI, 0, r);
+  }
+}

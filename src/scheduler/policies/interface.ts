@@ -1,0 +1,101 @@
+/**
+ * Read-ordering policies (Phobos' io_sched algorithms): one file per
+ * algorithm behind this interface, chosen by `io_sched.policy`.
+ *
+ * The tape scheduler owns the mechanics (queues per medium, drives, mounts,
+ * ageing, failures); a policy only answers two questions:
+ *  - which medium a free drive should take next (`mediumValue`, `gatherMs`,
+ *    `grouped`), and
+ *  - in which order the requests of one medium are read (`newOrder`).
+ * Everything a policy sees is plain data plus a cost model, so policies are
+ * unit-tested without a library.
+ */
+
+export type PolicyName = 'fifo' | 'grouped-fifo' | 'grouped-sorted' | 'nearest' | 'cost';
+
+export const POLICY_NAMES: readonly PolicyName[] = ['fifo', 'grouped-fifo', 'grouped-sorted', 'nearest', 'cost'];
+
+/** One queued read as a policy sees it. */
+export interface PendingRead {
+  /** Unique per request for the life of the scheduler. */
+  id: number;
+  /** Start of the extent on this medium, bytes. */
+  position: number;
+  size: number;
+  /** Simulated ms when the request was queued. */
+  arrivalMs: number;
+}
+
+/** The physics of one cartridge, from the library's timing model. */
+export interface CostModel {
+  /** Seconds to move the head from byte `from` to byte `to` (0 when equal; read-through of short gaps included). */
+  locate(from: number, to: number): number;
+  transfer(bytes: number): number;
+  /** Robot move + load, and rewind + unload + move back. */
+  mountS: number;
+  unmountS: number;
+  /** The cheapest any locate can be, apart from read-through: gaps cheaper than this are always read through. */
+  locateFixedS: number;
+}
+
+/**
+ * The order of one medium's queue. It lives as long as the medium has
+ * queued reads, mounted or not: requests join it as they arrive (also
+ * while the medium is being read) and leave it when served elsewhere
+ * (a replica read from another medium).
+ */
+export interface MediumOrder {
+  add(r: PendingRead): void;
+  remove(id: number): void;
+  /** The request to read next with the head at `head`, or null when empty. */
+  next(head: number, nowMs: number): PendingRead | null;
+  /**
+   * Optional: ms the drive should wait where it is before reading `next()`
+   * (a sequential reader is about to ask for what follows the head). 0: go.
+   */
+  holdMs?(head: number, nowMs: number): number;
+  readonly size: number;
+}
+
+/** What the scheduler knows of a medium's queue when choosing what to mount. */
+export interface QueueSummary {
+  medium: string;
+  reads: number;
+  bytes: number;
+  oldestMs: number;
+  /** Arrival of the most recent request. */
+  newestMs: number;
+  /** Loaded in a drive right now. */
+  mounted: boolean;
+  /** Seconds to read the queue once mounted, as estimated by the policy's order (0 if unknown). */
+  serviceS: number;
+}
+
+export interface ReadPolicy {
+  readonly name: PolicyName;
+  /**
+   * true: a drive reads its medium's whole queue before looking elsewhere
+   * (requests arriving meanwhile join the batch). false (fifo): the next
+   * request overall decides, so the drive may switch after every request.
+   */
+  readonly grouped: boolean;
+  newOrder(medium: string, cost: CostModel): MediumOrder;
+  /**
+   * Worth of serving this queue now; the highest is taken first. Aged
+   * requests are handled before this by the scheduler.
+   */
+  mediumValue(q: QueueSummary, nowMs: number, cost: CostModel): number;
+  /**
+   * How long an unmounted medium's queue gathers requests before it is
+   * worth a mount (0: mount at once). The scheduler still mounts earlier
+   * when the queue is aged.
+   */
+  gatherMs(q: QueueSummary, nowMs: number): number;
+  /** Estimate of seconds to read a queue from `head` (for value/cost choices); 0 if the policy does not estimate. */
+  estimate?(order: MediumOrder, head: number): number;
+}
+
+export interface PolicyOptions {
+  /** Requests older than this are served first (ms). */
+  ageingMs: number;
+}

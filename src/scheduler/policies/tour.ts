@@ -1,0 +1,177 @@
+import type { CostModel, PendingRead } from './interface.js';
+
+/**
+ * Plans the order in which one mount reads its queue: an open asymmetric
+ * travelling-salesman path from the head over the requested extents, with
+ * the locate model as the distance.
+ *
+ * 1. Runs: extents that follow each other on tape, or are reached from the
+ *    previous one by a short forward hop (read-through or locate cheaper
+ *    than `joinS`, a few fixed locate costs), are chained by position into
+ *    one unit. A restore of a dataset written together is a few long runs
+ *    — still with holes while its requests arrive — and a unit is never
+ *    broken by the search below, so position order streams it.
+ * 2. Nearest-neighbour from the head over the units.
+ * 3. Or-opt: move segments of 1–3 units elsewhere in the path while that
+ *    shortens it. Segments keep their direction, so each move's gain is
+ *    known from six edges (no O(n) re-evaluation, unlike 2-opt on an
+ *    asymmetric cost). Passes are bounded by count, never by wall time, so
+ *    plans are deterministic.
+ */
+
+export interface Unit {
+  items: PendingRead[];
+  start: number;
+  end: number;
+  /** Transfer plus read-through of the gaps inside the unit. */
+  readS: number;
+}
+
+/**
+ * A forward hop short enough to belong to one stream: cheaper than `joinS`,
+ * or a gap that streams in `joinS` (a wrap turn costs a locate in the model
+ * even when little tape lies between).
+ */
+export function shortHop(cost: CostModel, from: number, to: number, joinS: number): boolean {
+  return to >= from && (cost.transfer(to - from) <= joinS || cost.locate(from, to) <= joinS);
+}
+
+/** Hops up to this many fixed locate costs chain extents into one unit. */
+export const JOIN_FIXED = 2.5;
+
+export function buildUnits(items: readonly PendingRead[], cost: CostModel, joinS = JOIN_FIXED * cost.locateFixedS): Unit[] {
+  const sorted = [...items].sort((a, b) => a.position - b.position || a.id - b.id);
+  const units: Unit[] = [];
+  let cur: Unit | null = null;
+  for (const r of sorted) {
+    const end = r.position + r.size;
+    if (cur !== null && shortHop(cost, cur.end, r.position, joinS)) {
+      {
+        cur.items.push(r);
+        cur.readS += cost.locate(cur.end, r.position) + cost.transfer(r.size);
+        cur.end = end;
+        continue;
+      }
+    }
+    cur = { items: [r], start: r.position, end, readS: cost.transfer(r.size) };
+    units.push(cur);
+  }
+  return units;
+}
+
+/** Seconds to read `units` in this order from `head`. */
+export function pathSeconds(head: number, units: readonly Unit[], cost: CostModel): number {
+  let s = 0;
+  let at = head;
+  for (const u of units) {
+    s += cost.locate(at, u.start) + u.readS;
+    at = u.end;
+  }
+  return s;
+}
+
+/** Sum of completion times (seconds from now) of every request when read in this order. */
+export function waitSeconds(head: number, units: readonly Unit[], cost: CostModel): number {
+  let t = 0;
+  let sum = 0;
+  let at = head;
+  for (const u of units) {
+    t += cost.locate(at, u.start);
+    let pos = u.start;
+    for (const r of u.items) {
+      t += cost.locate(pos, r.position) + cost.transfer(r.size);
+      pos = r.position + r.size;
+      sum += t;
+    }
+    at = u.end;
+  }
+  return sum;
+}
+
+export function nearestNeighbour(head: number, units: readonly Unit[], cost: CostModel): Unit[] {
+  const left = new Set(units);
+  const out: Unit[] = [];
+  let at = head;
+  while (left.size > 0) {
+    let best: Unit | null = null;
+    let bestS = Infinity;
+    for (const u of left) {
+      const s = cost.locate(at, u.start);
+      if (s < bestS || (s === bestS && best !== null && u.start < best.start)) { best = u; bestS = s; }
+    }
+    out.push(best!);
+    left.delete(best!);
+    at = best!.end;
+  }
+  return out;
+}
+
+/**
+ * Or-opt on an open path whose first node is the head (a virtual unit that
+ * never moves). Returns the improved order; `maxPasses` bounds the work.
+ */
+export function orOpt(head: number, path: Unit[], cost: CostModel, maxPasses: number): Unit[] {
+  const n = path.length;
+  if (n < 3) return path;
+  const p = [...path];
+  // Edge cost from node i (-1 = head) to node j (undefined = open end, cost 0).
+  const endOf = (i: number): number => (i < 0 ? head : p[i]!.end);
+  const c = (i: number, j: number): number => (j >= p.length ? 0 : cost.locate(endOf(i), p[j]!.start));
+  for (let pass = 0; pass < maxPasses; pass++) {
+    let improved = false;
+    for (let len = 1; len <= 3; len++) {
+      for (let i = 0; i + len <= p.length; i++) {
+        const j = i + len - 1;
+        const removeGain = c(i - 1, i) + c(j, j + 1) - (j + 1 < p.length ? cost.locate(endOf(i - 1), p[j + 1]!.start) : 0);
+        if (removeGain <= 1e-9) continue;
+        let bestK = -2;
+        let bestDelta = -1e-9;
+        // Insert the segment between k and k+1 (k = -1: right after the head).
+        for (let k = -1; k < p.length; k++) {
+          if (k >= i - 1 && k <= j) continue;
+          const next = k + 1;
+          const insertCost = (next < p.length ? cost.locate(p[j]!.end, p[next]!.start) : 0)
+            + cost.locate(endOf(k), p[i]!.start)
+            - c(k, next);
+          const delta = insertCost - removeGain;
+          if (delta < bestDelta) { bestDelta = delta; bestK = k; }
+        }
+        if (bestK === -2) continue;
+        const seg = p.splice(i, len);
+        const at = bestK < i ? bestK + 1 : bestK + 1 - len;
+        p.splice(at, 0, ...seg);
+        improved = true;
+      }
+    }
+    if (!improved) break;
+  }
+  return p;
+}
+
+export const ELEVATOR_MARGIN = 1.1;
+
+/** Units in one-way elevator order from the head: ascending from it, then from the lowest. */
+export function elevator(head: number, units: readonly Unit[]): Unit[] {
+  const sorted = [...units].sort((a, b) => a.start - b.start);
+  const i = sorted.findIndex((u) => u.start >= head);
+  return i <= 0 ? sorted : [...sorted.slice(i), ...sorted.slice(0, i)];
+}
+
+/**
+ * The full plan: nearest-neighbour improved by or-opt, unless the elevator
+ * order is about as short. On runs (a restore still being requested) the
+ * two differ by a few seconds on what is queued, but requests still to come
+ * fill the holes of the runs in position order, which only the elevator
+ * then streams: a tour must be clearly shorter (ELEVATOR_MARGIN) to win.
+ * On sparse recalls the tour is shorter by far (a serpentine tape makes
+ * position order sweep every wrap end to end).
+ */
+export function planTour(head: number, items: readonly PendingRead[], cost: CostModel, maxPasses = 4): Unit[] {
+  const units = buildUnits(items, cost);
+  // Or-opt is O(n²) per pass: on very large queues one pass is enough to fix
+  // nearest-neighbour's worst detours.
+  const passes = units.length > 400 ? 1 : maxPasses;
+  const tour = orOpt(head, nearestNeighbour(head, units, cost), cost, passes);
+  const lift = elevator(head, units);
+  return pathSeconds(head, lift, cost) <= ELEVATOR_MARGIN * pathSeconds(head, tour, cost) ? lift : tour;
+}

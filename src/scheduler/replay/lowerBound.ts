@@ -1,0 +1,101 @@
+import { locateSeconds, mountSeconds, transferSeconds, type TapeTiming } from '../../library/timing.js';
+import type { ScaledRequest } from './scale.js';
+
+/**
+ * A lower bound on what any schedule can achieve on a trace — no feasible
+ * schedule, online or clairvoyant, beats it:
+ *
+ * - Every read of extent e must, right before its transfer, bring the head
+ *   from where it is to e's start. On a cartridge where nothing is written
+ *   during the trace, the head can only be at BOT (just loaded) or at the
+ *   end of an extent it just read (reads end at the end of their extent;
+ *   the head moves only by locates, which end at the start of an extent
+ *   that is then read). So seek(e) >= min over {BOT} ∪ {end of every other
+ *   requested extent of the cartridge, and e's own end if e is read twice}
+ *   of locate(from, e.start) — 0 when e directly follows another requested
+ *   extent. Where the trace also writes, the head may also stand at or past
+ *   the initial end of data (writes and syncs), from where reaching an
+ *   earlier extent costs at least the fixed part of a locate
+ *   (locate_fixed_s: a move backward is never a read-through).
+ * - Reading e takes transfer(size) at the streaming rate, and a write of n
+ *   bytes takes transfer(n).
+ * - Every cartridge read starts in a slot, so it is mounted at least once:
+ *   robot move + load.
+ * Then for work(c) = mount + Σ over c's reads of (seek + transfer):
+ *   1. a request arriving at a cannot complete before a + its own seek +
+ *      transfer (a drive serves one request at a time);
+ *   2. one cartridge is in one drive at a time, so its work is serial:
+ *      makespan >= max work(c);
+ *   3. D drives work in parallel at best: makespan >= Σ work / D (writes'
+ *      transfers included).
+ * Unmounts, syncs, robot contention and waiting are left out: leaving out
+ * work only weakens the bound, it never makes it wrong. Waits use the same
+ * per-request minimum (seek + transfer), each a bound for that request.
+ */
+export interface Bound {
+  makespanS: number;
+  meanWaitS: number;
+  p99WaitS: number;
+  locateS: number;
+  mounts: number;
+}
+
+export function lowerBound(reqs: readonly ScaledRequest[], capacity: Map<string, number>, timing: TapeTiming, drives: number): Bound {
+  const perCart = new Map<string, ScaledRequest[]>();
+  const written = new Set<string>();
+  for (const r of reqs) {
+    if (r.row.op === 'write') { written.add(r.row.cartridge); continue; }
+    const list = perCart.get(r.row.cartridge) ?? [];
+    list.push(r);
+    perCart.set(r.row.cartridge, list);
+  }
+  // Writes may land on any cartridge: any cartridge may see a head at end of data.
+  const anyWrites = written.size > 0;
+  const own = new Map<ScaledRequest, number>();
+  let total = 0;
+  let maxCart = 0;
+  let locateS = 0;
+  for (const [label, list] of perCart) {
+    const cap = capacity.get(label)!;
+    const count = new Map<string, number>();
+    for (const r of list) count.set(r.key, (count.get(r.key) ?? 0) + 1);
+    const extents = [...new Map(list.map((r) => [r.key, r])).values()];
+    const seekOf = new Map<string, number>();
+    for (const e of extents) {
+      let best = locateSeconds(timing, cap, 0, e.start);
+      for (const f of extents) {
+        if (f.key === e.key && count.get(e.key)! < 2) continue;
+        best = Math.min(best, locateSeconds(timing, cap, f.end, e.start));
+        if (best === 0) break;
+      }
+      if (anyWrites) best = Math.min(best, timing.locateFixedS);
+      seekOf.set(e.key, best);
+    }
+    let work = mountSeconds(timing);
+    for (const r of list) {
+      const s = seekOf.get(r.key)!;
+      const x = transferSeconds(timing, r.end - r.start);
+      own.set(r, s + x);
+      work += s + x;
+      locateS += s;
+    }
+    total += work;
+    maxCart = Math.max(maxCart, work);
+  }
+  let arrival = 0;
+  const waits: number[] = [];
+  for (const r of reqs) {
+    const w = own.get(r) ?? transferSeconds(timing, r.end - r.start);
+    if (r.row.op === 'write') total += w;
+    arrival = Math.max(arrival, r.row.arrivalS + w);
+    waits.push(w);
+  }
+  waits.sort((a, b) => a - b);
+  return {
+    makespanS: Math.max(arrival, total / drives, maxCart),
+    meanWaitS: waits.reduce((a, b) => a + b, 0) / waits.length,
+    p99WaitS: waits[Math.min(waits.length - 1, Math.ceil(0.99 * waits.length) - 1)] ?? 0,
+    locateS,
+    mounts: perCart.size,
+  };
+}

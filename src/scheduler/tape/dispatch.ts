@@ -1,0 +1,223 @@
+import type { CostModel } from '../policies/interface.js';
+import type { ReqType } from './fairShare.js';
+import type { ReadJob } from './readQueues.js';
+import { accepts, type DriveSlot, type FormatJob, type TapeState, type WriteJob } from './state.js';
+
+/**
+ * The decision step: given the state, the next thing one drive should
+ * start, or null. Synchronous and side-effect free; the scheduler runs it
+ * until it returns null, starting each action before asking again.
+ *
+ * Priorities, for a drive with cartridge M loaded:
+ *   1. a due sync of M (a put is acknowledged only then), an aged read of
+ *      M, the next writer of M, a format of M;
+ *   2. an aged request nobody can serve gets a free drive, or else the
+ *      first drive between two reads of a younger batch (ageing: nothing
+ *      waits forever behind a busy cartridge);
+ *   3. the next read of M, in the policy's order;
+ *   4. free drives (empty, or their cartridge has no work) take what is
+ *      waiting elsewhere: cartridges of queued writes, formats, then read
+ *      queues by the policy's value — within fair share;
+ *   5. a cartridge idle for idle_unload_s goes back to its slot.
+ * Deadlines that would change a decision (sync time, gather windows, idle
+ * unloads) are returned as `wakeMs` so the scheduler looks again then.
+ */
+
+export type Action =
+  | { kind: 'sync'; drive: DriveSlot }
+  | { kind: 'write'; job: WriteJob; drives: DriveSlot[] }
+  | { kind: 'read'; drive: DriveSlot; jobId: number }
+  | { kind: 'format'; drive: DriveSlot; job: FormatJob }
+  | { kind: 'switch'; drive: DriveSlot; to: string | null; use: ReqType | null };
+
+export interface CartridgeView {
+  model: string;
+  failed: boolean;
+}
+
+export interface DispatchEnv {
+  nowMs: number;
+  cartridge(label: string): CartridgeView | null;
+  head(drive: DriveSlot): number;
+  cost(label: string): CostModel;
+}
+
+export interface Decision {
+  action: Action | null;
+  wakeMs: number;
+}
+
+export function decide(s: TapeState, env: DispatchEnv): Decision {
+  const w = { wakeMs: Infinity };
+  const action = ownWork(s, env, w) ?? agedElsewhere(s, env) ?? reads(s, env, w) ?? switches(s, env, w) ?? idleUnloads(s, env, w);
+  return { action, wakeMs: w.wakeMs };
+}
+
+type Wake = { wakeMs: number };
+
+const ready = (d: DriveSlot, s: TapeState): boolean => d.usable && !d.busy && d.loaded !== null && !s.inTransit.has(d.loaded);
+
+function aged(s: TapeState, job: ReadJob, nowMs: number): boolean {
+  return nowMs - job.arrivalMs >= s.settings.ageingMs;
+}
+
+function ownWork(s: TapeState, env: DispatchEnv, w: Wake): Action | null {
+  for (const d of s.drives) {
+    if (!ready(d, s)) continue;
+    const m = d.loaded!;
+    if (s.syncs.due(m, env.nowMs) || (s.draining && s.syncs.has(m))) return { kind: 'sync', drive: d };
+    const due = s.syncs.dueAtMs(m);
+    if (due !== null) w.wakeMs = Math.min(w.wakeMs, due);
+    const oldest = s.reads.queue(m)?.oldest();
+    if (oldest !== undefined && aged(s, oldest, env.nowMs)) return { kind: 'read', drive: d, jobId: oldest.id };
+    const job = s.writersOf(m)[0];
+    if (job !== undefined) {
+      const drives = job.media.map((x) => s.driveOf(x));
+      if (drives.every((x, i) => x !== undefined && ready(x, s) && s.writersOf(job.media[i]!)[0] === job)) {
+        return { kind: 'write', job, drives: drives as DriveSlot[] };
+      }
+    }
+    const fmt = s.formats.find((f) => f.label === m);
+    if (fmt !== undefined) return { kind: 'format', drive: d, job: fmt };
+  }
+  return null;
+}
+
+/** The oldest aged request none of whose media is in a drive. */
+function agedOrphan(s: TapeState, nowMs: number): ReadJob | undefined {
+  for (const job of s.reads.all()) {
+    if (!aged(s, job, nowMs)) return undefined;
+    if (!job.candidates.some((c) => s.isMounted(c.medium) || s.inTransit.has(c.medium))) return job;
+  }
+  return undefined;
+}
+
+function agedElsewhere(s: TapeState, env: DispatchEnv): Action | null {
+  const job = agedOrphan(s, env.nowMs);
+  if (job === undefined) return null;
+  for (const c of job.candidates) {
+    const d = findDrive(s, env, c.medium, 'read', false);
+    if (d) return { kind: 'switch', drive: d, to: c.medium, use: 'read' };
+  }
+  // No free drive: the first drive between two reads of a younger batch yields.
+  for (const c of job.candidates) {
+    const cart = env.cartridge(c.medium);
+    const d = s.drives.find((x) => ready(x, s) && s.useOf(x) === 'read' && accepts(x.model, cart?.model)
+      && !s.writersOf(x.loaded!).length && !s.syncs.has(x.loaded!));
+    if (d) return { kind: 'switch', drive: d, to: c.medium, use: 'read' };
+  }
+  return null;
+}
+
+function reads(s: TapeState, env: DispatchEnv, w: Wake): Action | null {
+  for (const d of s.drives) {
+    if (!ready(d, s)) continue;
+    const q = s.reads.queue(d.loaded!);
+    if (!s.policy.grouped) {
+      const a = fifoStep(s, env, d);
+      if (a) return a;
+      continue;
+    }
+    if (q === undefined || q.size === 0) continue;
+    const head = env.head(d);
+    const hold = q.order.holdMs?.(head, env.nowMs) ?? 0;
+    if (hold > 0 && !s.draining) {
+      w.wakeMs = Math.min(w.wakeMs, env.nowMs + hold);
+      continue;
+    }
+    const next = q.order.next(head, env.nowMs);
+    if (next) return { kind: 'read', drive: d, jobId: next.id };
+  }
+  return null;
+}
+
+/**
+ * fifo: the oldest request that no other drive holds decides — read it
+ * here if it is on this cartridge, else this drive switches to it.
+ */
+function fifoStep(s: TapeState, env: DispatchEnv, d: DriveSlot): Action | null {
+  if (s.hasWork(d.loaded!) && s.useOf(d) !== 'read') return null;
+  for (const job of s.reads.all()) {
+    const here = job.candidates.find((c) => c.medium === d.loaded);
+    if (here && s.reads.queue(d.loaded!)?.entries.get(job.id)) return { kind: 'read', drive: d, jobId: job.id };
+    if (job.candidates.some((c) => s.isMounted(c.medium) || s.inTransit.has(c.medium))) continue;
+    const c = job.candidates.find((x) => accepts(d.model, env.cartridge(x.medium)?.model));
+    if (c) return { kind: 'switch', drive: d, to: c.medium, use: 'read' };
+  }
+  return null;
+}
+
+interface Target { label: string; use: ReqType }
+
+function switches(s: TapeState, env: DispatchEnv, w: Wake): Action | null {
+  for (const t of targets(s, env, w)) {
+    const d = findDrive(s, env, t.label, t.use, true);
+    if (d) return { kind: 'switch', drive: d, to: t.label, use: t.use };
+  }
+  return null;
+}
+
+/** Cartridges that need a drive, most urgent first. */
+function targets(s: TapeState, env: DispatchEnv, w: Wake): Target[] {
+  const out: Target[] = [];
+  const away = (label: string): boolean => !s.isMounted(label) && !s.inTransit.has(label) && env.cartridge(label)?.failed === false;
+  const jobs = [...new Set([...s.writers.values()].flat())].sort((a, b) => a.id - b.id);
+  for (const j of jobs) for (const m of j.media) if (away(m)) out.push({ label: m, use: 'write' });
+  for (const f of s.formats) if (away(f.label)) out.push({ label: f.label, use: 'format' });
+  const scored: { label: string; aged: boolean; oldest: number; value: number }[] = [];
+  for (const q of s.reads.nonEmpty()) {
+    if (!away(q.medium)) continue;
+    const oldest = q.oldest()!;
+    const isAged = aged(s, oldest, env.nowMs);
+    const cost = env.cost(q.medium);
+    const sum = q.summary(false, s.policy.estimate?.(q.order, 0) ?? 0);
+    const gather = s.draining || isAged ? 0 : s.policy.gatherMs(sum, env.nowMs);
+    if (gather > 0) {
+      w.wakeMs = Math.min(w.wakeMs, env.nowMs + gather);
+      continue;
+    }
+    scored.push({ label: q.medium, aged: isAged, oldest: oldest.arrivalMs, value: s.policy.mediumValue(sum, env.nowMs, cost) });
+  }
+  scored.sort((a, b) => (a.aged !== b.aged ? (a.aged ? -1 : 1) : a.aged ? a.oldest - b.oldest : b.value - a.value || a.oldest - b.oldest));
+  for (const x of scored) out.push({ label: x.label, use: 'read' });
+  return out;
+}
+
+/**
+ * A drive for `label`: an empty one first, then the one whose cartridge has
+ * been idle longest. With `preempt`, a type below its fair-share minimum may
+ * also take a drive between two reads of a type above its own.
+ */
+function findDrive(s: TapeState, env: DispatchEnv, label: string, use: ReqType, preempt: boolean): DriveSlot | undefined {
+  const cart = env.cartridge(label);
+  if (cart === null || cart.failed) return undefined;
+  const waiting = s.waitingTypes();
+  const free = s.drives.filter((d) => d.usable && !d.busy && accepts(d.model, cart.model) && (d.loaded === null || !s.hasWork(d.loaded))
+    && (d.loaded === null || !s.inTransit.has(d.loaded)))
+    .sort((a, b) => (a.loaded === null ? 0 : 1) - (b.loaded === null ? 0 : 1) || a.lastUsedMs - b.lastUsedMs);
+  for (const d of free) {
+    const { inUse, free: n } = s.typeCounts(d.model);
+    if (s.share.allows(d.model, use, inUse, n, waiting)) return d;
+  }
+  if (!preempt) return undefined;
+  for (const d of s.drives) {
+    if (!ready(d, s) || !accepts(d.model, cart.model)) continue;
+    const u = s.useOf(d);
+    if (u !== 'read' || s.writersOf(d.loaded!).length || s.syncs.has(d.loaded!)) continue;
+    const { inUse } = s.typeCounts(d.model);
+    if (inUse[use] < s.share.minOf(d.model, use) && inUse.read > s.share.minOf(d.model, 'read') && inUse[use] < s.share.maxOf(d.model, use)) return d;
+  }
+  return undefined;
+}
+
+function idleUnloads(s: TapeState, env: DispatchEnv, w: Wake): Action | null {
+  const ms = s.settings.idleUnloadMs;
+  if (ms <= 0) return null;
+  for (const d of s.drives) {
+    if (!ready(d, s) || s.hasWork(d.loaded!)) continue;
+    const at = d.lastUsedMs + ms;
+    if (at <= env.nowMs) return { kind: 'switch', drive: d, to: null, use: null };
+    w.wakeMs = Math.min(w.wakeMs, at);
+  }
+  return null;
+}
