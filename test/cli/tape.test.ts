@@ -1,0 +1,72 @@
+import test from 'ava';
+import { randomBytes } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { tmpStore, type TmpStore } from '../helpers/cli.js';
+
+/** The sim library on the scaled real clock: a 17 s load takes 17 ms. */
+const SIM = { DEIMOS_LIBRARY_TIME_SCALE: '0.001', DEIMOS_LIBRARY_CAPACITY_LTO9: '2G', DEIMOS_LIBRARY_CAPACITY_LTO8: '1G' };
+
+async function library(s: TmpStore, tapes = 'L[00000-00003]L9'): Promise<void> {
+  await s.ok(['drive', 'add', '--unlock', 'st[0-3]']);
+  await s.ok(['tape', 'add', '--type', 'LTO9', '--unlock', tapes]);
+  await s.ok(['tape', 'format', tapes]);
+}
+
+test('tape tier end to end through the CLI on the scaled real clock', async (t) => {
+  const s = await tmpStore(SIM);
+  try {
+    await library(s);
+    const list = JSON.parse(await s.ok(['tape', 'list', '-o', 'name,fs_status,model', '-f', 'json']));
+    t.deepEqual(list.map((m: { fs_status: string }) => m.fs_status), ['empty', 'empty', 'empty', 'empty']);
+
+    const files: Record<string, Buffer> = {};
+    for (const [oid, layout] of [['a/r1', ['--lyt-params', 'repl_count=2']], ['a/r4', ['--layout', 'raid4']], ['a/plain', []]] as const) {
+      files[oid] = randomBytes(1 << 20);
+      await writeFile(join(s.root, 'src'), files[oid]!);
+      await s.ok(['put', '--family', 'tape', ...layout, 'src', oid]);
+    }
+    const ext = JSON.parse(await s.ok(['extent', 'list', 'a/r1', 'a/r4', '-o', 'oid,medium,family', '-f', 'json']));
+    const media = (oid: string) => new Set(ext.filter((e: { oid: string }) => e.oid === oid).map((e: { medium: string }) => e.medium));
+    t.is(media('a/r1').size, 2, 'raid1 replicas on two cartridges');
+    t.is(media('a/r4').size, 3, 'raid4 on three cartridges');
+    t.true(ext.every((e: { family: string }) => e.family === 'tape'));
+
+    await writeFile(join(s.root, 'list'), Object.keys(files).map((oid, i) => `${oid} out${i}`).join('\n'));
+    await s.ok(['get', '--file', 'list']);
+    let i = 0;
+    for (const data of Object.values(files)) t.deepEqual(await readFile(join(s.root, `out${i++}`)), data);
+
+    const scan = JSON.parse(await s.ok(['lib', 'scan', '-o', 'all', '-f', 'json']));
+    t.is(scan.filter((x: { type: string }) => x.type === 'drive').length, 4);
+    t.is(scan.filter((x: { type: string }) => x.type === 'slot').length, 40);
+    const loaded = scan.filter((x: { type: string; medium: string | null }) => x.type === 'drive' && x.medium).map((x: { medium: string }) => x.medium);
+    // Library state survives the restart of the (in-process) service between commands.
+    for (const label of loaded) t.regex(await s.ok(['tape', 'locate', label]), /^drive st\d/);
+    const logs = JSON.parse(await s.ok(['logs', 'dump', '-o', 'cause,errno', '-f', 'json']));
+    t.true(logs.some((l: { cause: string; errno: number }) => l.cause === 'load' && l.errno === 0));
+    const status = JSON.parse(await s.ok(['status', '-f', 'json']));
+    for (const k of ['mounts', 'syncs', 'locate_s', 'bytes_read', 'bytes_written']) t.is(typeof status[k], 'number', k);
+  } finally {
+    await s.cleanup();
+  }
+});
+
+test('tape commands refuse bad input with errno exit codes', async (t) => {
+  const s = await tmpStore(SIM);
+  try {
+    t.is((await s.run(['drive', 'add', 'st9'])).code, 2);
+    t.is((await s.run(['tape', 'add', '--type', 'LTO9', 'NOPE01L9'])).code, 2);
+    const wrongType = await s.run(['tape', 'add', '--type', 'LTO8', 'L00000L9']);
+    t.is(wrongType.code, 22);
+    t.regex(wrongType.stderr, /is LTO9, not LTO8/);
+    await s.ok(['tape', 'add', '--type', 'LTO9', 'L00000L9']);
+    t.is((await s.run(['tape', 'add', '--type', 'LTO9', 'L00000L9'])).code, 17);
+    await writeFile(join(s.root, 'f'), 'x');
+    const nospace = await s.run(['put', '--family', 'tape', 'f', 'o']);
+    t.is(nospace.code, 28, nospace.stderr);
+    t.regex(nospace.stderr, /tape format|tape add|unlock/);
+  } finally {
+    await s.cleanup();
+  }
+});
