@@ -29,6 +29,7 @@ export async function runCommand(o: RunOptions): Promise<CommandResult> {
   for (;;) {
     const remote = await callService(paths.socket, o.request, o.onEvent);
     if (remote) return remote;
+    o.log.debug({ cmd: o.request.cmd }, 'no service answers: running the command in-process');
     const lock = await OwnerLock.acquire(paths.lock).catch((e) => { throw lockError(e, paths.home); });
     if ('heldBy' in lock) {
       if (Date.now() > deadline) {

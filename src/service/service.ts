@@ -34,6 +34,7 @@ export class Service {
       const store = new Store({ catalog, scheduler, config: opts.config, log: opts.log.child({ box: 'store' }) });
       const svc = new Service(paths, opts.config, opts.log, catalog, clock, library, scheduler, store);
       await store.recover();
+      opts.log.debug({ home: paths.home, pid: process.pid }, 'store opened');
       return svc;
     } catch (e) {
       await catalog.close();
