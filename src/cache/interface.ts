@@ -1,0 +1,77 @@
+import type { ObjectRow, PosixAttrs } from '../catalog/interface.js';
+
+/**
+ * The disk cache of the FUSE front-end (ARCHITECTURE §6): write-back of
+ * files written through the mount, grouped flushes to the store, recalls
+ * staged into the cache, eviction between watermarks.
+ *
+ * Entry states (one per object version that has bytes in the cache):
+ *
+ *      write/close            flusher picks it         put synced
+ *   ───────────────► dirty ───────────────► flushing ─────────────► clean
+ *                     ▲  ▲                     │ put failed            │ evicted (LRU,
+ *                     │  └─────────────────────┘ (retry with backoff)  │ not open)
+ *                     │ opened for write: a new version (renamed file)  ▼
+ *                     └───────────────────────────────────────────── (gone)
+ *   staging ──► clean   (recall of an offline version; readers wait in open)
+ */
+export type CacheState = 'dirty' | 'flushing' | 'clean' | 'staging';
+
+/** What `user.deimos.state` shows for a file. */
+export type FileState = 'dirty' | 'flushing' | 'online' | 'offline' | 'staging';
+
+/** An open file of the mount: its bytes are the cache file at `path`. */
+export interface CacheHandle {
+  readonly oid: string;
+  readonly uuid: string;
+  readonly version: number;
+  /** Cache file holding the bytes. */
+  readonly path: string;
+  readonly fd: number;
+  readonly writable: boolean;
+  /** Pread/pwrite through these so the cache knows the file changed and how big it is. */
+  read(buf: Buffer, length: number, position: number): Promise<number>;
+  write(buf: Buffer, length: number, position: number): Promise<number>;
+  truncate(size: number): Promise<void>;
+  /** Durable in the cache: file data and the catalog entry (not on tape). */
+  fsync(): Promise<void>;
+  size(): number;
+}
+
+export interface CacheStats {
+  sizeBytes: number;
+  usedBytes: number;
+  entries: number;
+  dirty: number;
+  dirtyBytes: number;
+  flushing: number;
+  staging: number;
+  evictions: number;
+  flushes: number;
+  recalls: number;
+}
+
+export interface FileCache {
+  /** A new empty file at `oid` (O_CREAT): a new object (or version, if one is alive and `overwrite`). */
+  create(oid: string, attrs: PosixAttrs, opts?: { exclusive?: boolean }): Promise<CacheHandle>;
+  /**
+   * Opens an alive (or given deprecated) version. Read-only opens of an
+   * offline version block until it is staged. Opens for write without
+   * O_TRUNC stage it first; any write open of a version that is already
+   * archived (clean) makes a new version when the handle closes changed.
+   */
+  open(obj: ObjectRow, mode: { write: boolean; truncate: boolean }): Promise<CacheHandle>;
+  /** Closing after a change makes the entry dirty (the flusher takes it from there). */
+  close(h: CacheHandle): Promise<ObjectRow>;
+  /** Queues recalls without waiting (deimos stage, user.deimos.stage). */
+  stage(objs: ObjectRow[]): Promise<void>;
+  /** Flushes dirty entries now (all, or those of these objects); `wait` resolves after their sync. */
+  flush(objs?: ObjectRow[], opts?: { wait: boolean }): Promise<void>;
+  /** Drops a clean entry from the cache (user.deimos.release); EBUSY if dirty or open. */
+  release(obj: ObjectRow): Promise<void>;
+  stateOf(obj: ObjectRow): Promise<FileState>;
+  stats(): CacheStats;
+  /** At start: dirty entries found on disk and in the catalog are queued for flushing again. */
+  recover(): Promise<{ dirty: number; dropped: number }>;
+  close(): Promise<void>;
+}
