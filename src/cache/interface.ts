@@ -73,5 +73,6 @@ export interface FileCache {
   stats(): CacheStats;
   /** At start: dirty entries found on disk and in the catalog are queued for flushing again. */
   recover(): Promise<{ dirty: number; dropped: number }>;
-  close(): Promise<void>;
+  /** Stops the flusher and the cleaner; dirty data stays in the cache for the next start. */
+  shutdown(): Promise<void>;
 }

@@ -19,9 +19,11 @@ export { xorBlocks } from './raid4/xor.js';
  * to abort the put (its pending extents become orphans).
  */
 export async function writeObject(ctx: LayoutContext, args: WriteObjectArgs): Promise<WrittenObject> {
+  // Every extent carries a checksum, whatever the configuration says.
+  const c: LayoutContext = ctx.checksums.length > 0 ? ctx : { ...ctx, checksums: ['xxh128'] };
   switch (args.layout.name) {
-    case 'raid1': return writeSplits(ctx, args, raid1Scheme(args.layout));
-    case 'raid4': return writeSplits(ctx, args, raid4Scheme(args.layout));
+    case 'raid1': return writeSplits(c, args, raid1Scheme(args.layout));
+    case 'raid4': return writeSplits(c, args, raid4Scheme(args.layout));
     default:
       throw new DeimosError('EINVAL', `unknown layout '${String(args.layout.name)}'`, 'use raid1 or raid4');
   }

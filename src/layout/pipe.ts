@@ -21,8 +21,15 @@ export class Channel<T> implements AsyncIterable<T> {
   private closed = false;
   private wakeConsumer: (() => void) | null = null;
   private wakeProducer: (() => void) | null = null;
+  /** The item the consumer holds: it is done with it when it asks for the next one. */
+  private held: { item: T } | null = null;
 
-  constructor(private readonly capacity = 2) {}
+  /**
+   * `onRelease` is called with each item the consumer has finished with
+   * (MediumIO.writeExtent reads a chunk only until it asks for the next), so
+   * its buffer can go back to the source.
+   */
+  constructor(private readonly capacity = 2, private readonly onRelease?: (item: T) => void) {}
 
   async push(item: T): Promise<void> {
     while (!this.closed && this.items.length >= this.capacity) {
@@ -48,18 +55,29 @@ export class Channel<T> implements AsyncIterable<T> {
   /** The consumer is gone (finished or failed): any further push throws ChannelClosed. */
   close(): void {
     this.closed = true;
+    this.release();
+    // Queued items were never seen by the consumer: nothing holds them but this queue.
+    if (this.onRelease) for (const item of this.items) this.onRelease(item);
     this.items.length = 0;
     this.wake('producer');
+  }
+
+  private release(): void {
+    const h = this.held;
+    this.held = null;
+    if (h && this.onRelease) this.onRelease(h.item);
   }
 
   [Symbol.asyncIterator](): AsyncIterator<T> {
     return {
       next: async (): Promise<IteratorResult<T>> => {
+        this.release();
         while (this.items.length === 0 && !this.ended && !this.closed) {
           await new Promise<void>((r) => { this.wakeConsumer = r; });
         }
         if (this.items.length > 0) {
           const value = this.items.shift()!;
+          this.held = { item: value };
           this.wake('producer');
           return { value, done: false };
         }

@@ -34,7 +34,14 @@ async function writeReplicas(ctx: LayoutContext, slots: WriteSlot[], headers: Pl
   const { offset, length } = headers[0]!;
   const hasher = await createHasher(ctx.checksums);
   let sums: Checksums | null = null;
-  const channels = slots.map(() => new Channel<Buffer>());
+  // A chunk goes back to the source once every replica's writer is done with it.
+  const holders = new Map<Buffer, number>();
+  const released = (chunk: Buffer): void => {
+    const n = (holders.get(chunk) ?? 1) - 1;
+    if (n > 0) holders.set(chunk, n);
+    else if (holders.delete(chunk)) args.source.recycle?.(chunk);
+  };
+  const channels = slots.map(() => new Channel<Buffer>(2, released));
   const finish = (): Checksums => {
     if (!sums) throw new DeimosError('EIO', 'replica finished before its checksum was known', 'this is a bug: report it');
     return sums;
@@ -47,6 +54,7 @@ async function writeReplicas(ctx: LayoutContext, slots: WriteSlot[], headers: Pl
     for await (const chunk of args.source.read(offset, length)) {
       if (chunk.length === 0) continue;
       hasher.update(chunk);
+      holders.set(chunk, channels.length);
       await Promise.all(channels.map((c) => c.push(chunk)));
     }
     // Known before the channels end, so each writer's finish() can put it in its trailer.

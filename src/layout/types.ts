@@ -12,11 +12,19 @@ export interface LayoutContext {
 /**
  * The bytes of an object being put. `read` may be called several times
  * (once per split, twice per split for raid4). Yielded buffers are handed to
- * several writers at once and kept in queues: a source must not reuse them.
+ * several writers at once and kept in queues: a source must not reuse them,
+ * except those handed back through `recycle`.
  */
 export interface ObjectSource {
   size: number;
   read(offset: number, length: number): AsyncIterable<Buffer>;
+  /**
+   * Optional: the layout is done with a buffer `read` yielded (hashed and
+   * written by every writer), and the source may fill it again. Reusing
+   * buffers halves the cost of a large put: fresh 4 MiB buffers mean page
+   * faults and garbage collection for every chunk.
+   */
+  recycle?(buf: Buffer): void;
 }
 
 /**

@@ -56,6 +56,8 @@ export interface MediumIO {
    * Streams `header.size` payload bytes into a new extent. The header is
    * written with checksums unknown until the end; implementations write it
    * where it can be completed (a trailer, or a sidecar renamed into place).
+   * A chunk of `data` is read only until the next one is asked for (copy
+   * what must be kept): the layout then hands its buffer back to the source.
    */
   writeExtent(header: Omit<ExtentHeader, 'checksums'>, data: AsyncIterable<Buffer>, finish: () => Checksums): Promise<WrittenExtent>;
   /** Payload bytes of an extent, from `offset` for `length` bytes (default: all). */

@@ -9,7 +9,7 @@ import { ExtentReader } from './extentReader.js';
 import type { ExtentHeader, MediumIO, MediumSpace, WrittenExtent } from './interface.js';
 import { checkDirectory, fsError, readLabel, syncDir } from './posixLabel.js';
 
-/** Small chunks from a source are gathered into one writev of at least this much. */
+/** Small chunks from a source are gathered into writes of this size. */
 const WRITE_COALESCE = 1 << 20;
 const TEMP_PREFIX = '.tmp.';
 const ADDRESS_RE = /^[0-9a-f]{2}\/[0-9a-f]{2}\/[^/.][^/]*$/;
@@ -60,7 +60,7 @@ export class PosixMedium implements MediumIO {
       fh = await open(tmp, 'wx', 0o644);
       const size = await writePayload(fh, data, header.size, `${this.name}:${address}`);
       const trailer = encodeTrailer({ ...header, checksums: finish() });
-      await writeAll(fh, [trailer], size);
+      await writeAll(fh, trailer, size);
       if (this.fsync) await fh.sync();
       await fh.close();
       fh = null;
@@ -192,50 +192,46 @@ export async function openPosixMedium(path: string, opts: PosixMediumOptions & {
   return new PosixMedium(path, label.name, opts);
 }
 
+/**
+ * Writes the payload: large chunks straight from the caller's buffer, small
+ * ones gathered into a staging buffer first so the file gets large writes.
+ * A chunk is never referenced once the next one is asked for (the
+ * MediumIO.writeExtent contract): the layout may hand it back to its source.
+ */
 async function writePayload(fh: FileHandle, data: AsyncIterable<Buffer>, expected: number, where: string): Promise<number> {
   let written = 0;
-  let batch: Buffer[] = [];
-  let batchBytes = 0;
+  let staging: Buffer | null = null;
+  let staged = 0;
+  const flush = async (): Promise<void> => {
+    if (staged === 0) return;
+    await writeAll(fh, staging!.subarray(0, staged), written);
+    written += staged;
+    staged = 0;
+  };
   for await (const buf of data) {
-    if (buf.length === 0) continue;
-    batch.push(buf);
-    batchBytes += buf.length;
-    if (written + batchBytes > expected) throw sizeMismatch(where, `more than ${expected}`, expected);
-    if (batchBytes >= WRITE_COALESCE) {
-      await writeAll(fh, batch, written);
-      written += batchBytes;
-      batch = [];
-      batchBytes = 0;
+    if (written + staged + buf.length > expected) throw sizeMismatch(where, `more than ${expected}`, expected);
+    if (staged === 0 && buf.length >= WRITE_COALESCE) {
+      await writeAll(fh, buf, written);
+      written += buf.length;
+      continue;
+    }
+    let off = 0;
+    while (off < buf.length) {
+      staging ??= Buffer.allocUnsafe(WRITE_COALESCE);
+      const n = buf.copy(staging, staged, off);
+      staged += n;
+      off += n;
+      if (staged === staging.length) await flush();
     }
   }
-  await writeAll(fh, batch, written);
-  written += batchBytes;
+  await flush();
   if (written !== expected) throw sizeMismatch(where, String(written), expected);
   return written;
 }
 
-async function writeAll(fh: FileHandle, bufs: Buffer[], position: number): Promise<void> {
-  let rest = bufs;
-  let pos = position;
-  while (rest.length > 0) {
-    const total = rest.reduce((n, b) => n + b.length, 0);
-    const { bytesWritten } = rest.length === 1 ? await fh.write(rest[0]!, 0, total, pos) : await fh.writev(rest, pos);
-    pos += bytesWritten;
-    if (bytesWritten >= total) return;
-    rest = dropBytes(rest, bytesWritten);
-  }
-}
-
-/** What is left of `bufs` after a short write of `n` bytes. */
-function dropBytes(bufs: Buffer[], n: number): Buffer[] {
-  const out: Buffer[] = [];
-  let skip = n;
-  for (const b of bufs) {
-    if (skip >= b.length) { skip -= b.length; continue; }
-    out.push(skip > 0 ? b.subarray(skip) : b);
-    skip = 0;
-  }
-  return out;
+async function writeAll(fh: FileHandle, buf: Buffer, position: number): Promise<void> {
+  let done = 0;
+  while (done < buf.length) done += (await fh.write(buf, done, buf.length - done, position + done)).bytesWritten;
 }
 
 function sizeMismatch(where: string, got: string, expected: number): DeimosError {

@@ -1,4 +1,4 @@
-import type { CostModel, MediumOrder, PendingRead, PolicyOptions, QueueSummary, ReadPolicy } from './interface.js';
+import type { ChoiceContext, CostModel, MediumOrder, PendingRead, PolicyOptions, QueueSummary, ReadPolicy } from './interface.js';
 import { JOIN_FIXED, planTour, shortHop } from './tour.js';
 
 /**
@@ -17,10 +17,14 @@ import { JOIN_FIXED, planTour, shortHop } from './tour.js';
  *   the end of the newest request, which continued the one before it) holds
  *   a moment for the next request instead of leaving for a far one and
  *   coming back.
- * - Which medium next: requests waiting per second of drive time it takes
- *   to serve them (mount + planned path), which is Smith's rule for mean
- *   wait; an unmounted medium first gathers its burst until its requests
- *   stop coming (quiet) or the oldest has waited `maxGather`.
+ * - Which medium next, when more queues wait than drives are free:
+ *   requests waiting per second of drive time it takes to serve them
+ *   (mount + planned path + unmount), Smith's rule for mean wait. When
+ *   every queue gets a drive at once, the longest first: loads share the
+ *   robot, and the longest job started last would set the makespan.
+ * - Optionally (`maxGatherMs`), an unmounted medium first gathers its burst
+ *   until its requests stop coming (quiet). Off by default: a free drive
+ *   that waits is time lost, and requests arriving during a mount join it.
  */
 export interface CostPolicyOptions extends PolicyOptions {
   /** A burst is over when no request came for this long (ms). */
@@ -36,8 +40,11 @@ export function costPolicy(opts: CostPolicyOptions): ReadPolicy {
     name: 'cost',
     grouped: true,
     newOrder: (_m, cost) => new PlannedOrder(cost),
-    mediumValue: (q: QueueSummary, _now: number, cost: CostModel) => {
+    mediumValue: (q: QueueSummary, _now: number, cost: CostModel, ctx: ChoiceContext) => {
       const driveS = (q.mounted ? 0 : cost.mountS + cost.unmountS) + Math.max(q.serviceS, 1);
+      // Every queue gets a drive now; only the robot serializes the loads:
+      // the longest job first finishes soonest (LPT).
+      if (!ctx.contended) return driveS;
       return q.reads / driveS;
     },
     gatherMs: (q: QueueSummary, nowMs: number) => {

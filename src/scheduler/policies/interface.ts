@@ -71,6 +71,12 @@ export interface QueueSummary {
   serviceS: number;
 }
 
+/** The situation a choice of medium is made in. */
+export interface ChoiceContext {
+  /** More unmounted queues wait than drives are free to take them. */
+  contended: boolean;
+}
+
 export interface ReadPolicy {
   readonly name: PolicyName;
   /**
@@ -84,7 +90,7 @@ export interface ReadPolicy {
    * Worth of serving this queue now; the highest is taken first. Aged
    * requests are handled before this by the scheduler.
    */
-  mediumValue(q: QueueSummary, nowMs: number, cost: CostModel): number;
+  mediumValue(q: QueueSummary, nowMs: number, cost: CostModel, ctx: ChoiceContext): number;
   /**
    * How long an unmounted medium's queue gathers requests before it is
    * worth a mount (0: mount at once). The scheduler still mounts earlier

@@ -9,11 +9,13 @@ import { accepts, type DriveSlot, type FormatJob, type TapeState, type WriteJob 
  * until it returns null, starting each action before asking again.
  *
  * Priorities, for a drive with cartridge M loaded:
- *   1. a due sync of M (a put is acknowledged only then), an aged read of
- *      M, the next writer of M, a format of M;
- *   2. an aged request nobody can serve gets a free drive, or else the
- *      first drive between two reads of a younger batch (ageing: nothing
- *      waits forever behind a busy cartridge);
+ *   1. a due sync of M (a put is acknowledged only then), a read of M
+ *      passed over for ageing_s during this mount, the next writer of M, a
+ *      format of M;
+ *   2. an aged request nobody can serve gets a free drive, or else a drive
+ *      that has held its cartridge for ageing_s yields between two reads
+ *      (ageing: nothing waits forever behind a busy cartridge, yet a long
+ *      burst where everything is old is still read in batches);
  *   3. the next read of M, in the policy's order;
  *   4. free drives (empty, or their cartridge has no work) take what is
  *      waiting elsewhere: cartridges of queued writes, formats, then read
@@ -69,7 +71,9 @@ function ownWork(s: TapeState, env: DispatchEnv, w: Wake): Action | null {
     const due = s.syncs.dueAtMs(m);
     if (due !== null) w.wakeMs = Math.min(w.wakeMs, due);
     const oldest = s.reads.queue(m)?.oldest();
-    if (oldest !== undefined && aged(s, oldest, env.nowMs)) return { kind: 'read', drive: d, jobId: oldest.id };
+    if (oldest !== undefined && env.nowMs - Math.max(oldest.arrivalMs, d.mountedAtMs) >= s.settings.ageingMs) {
+      return { kind: 'read', drive: d, jobId: oldest.id };
+    }
     const job = s.writersOf(m)[0];
     if (job !== undefined) {
       const drives = job.media.map((x) => s.driveOf(x));
@@ -99,11 +103,11 @@ function agedElsewhere(s: TapeState, env: DispatchEnv): Action | null {
     const d = findDrive(s, env, c.medium, 'read', false);
     if (d) return { kind: 'switch', drive: d, to: c.medium, use: 'read' };
   }
-  // No free drive: the first drive between two reads of a younger batch yields.
+  // No free drive: one that has kept its cartridge for ageing_s yields between two reads.
   for (const c of job.candidates) {
     const cart = env.cartridge(c.medium);
     const d = s.drives.find((x) => ready(x, s) && s.useOf(x) === 'read' && accepts(x.model, cart?.model)
-      && !s.writersOf(x.loaded!).length && !s.syncs.has(x.loaded!));
+      && env.nowMs - x.mountedAtMs >= s.settings.ageingMs && !s.writersOf(x.loaded!).length && !s.syncs.has(x.loaded!));
     if (d) return { kind: 'switch', drive: d, to: c.medium, use: 'read' };
   }
   return null;
@@ -165,8 +169,10 @@ function targets(s: TapeState, env: DispatchEnv, w: Wake): Target[] {
   for (const j of jobs) for (const m of j.media) if (away(m)) out.push({ label: m, use: 'write' });
   for (const f of s.formats) if (away(f.label)) out.push({ label: f.label, use: 'format' });
   const scored: { label: string; aged: boolean; oldest: number; value: number }[] = [];
-  for (const q of s.reads.nonEmpty()) {
-    if (!away(q.medium)) continue;
+  const waiting = s.reads.nonEmpty().filter((q) => away(q.medium));
+  const free = s.drives.filter((d) => d.usable && !d.busy && (d.loaded === null || !s.hasWork(d.loaded))).length;
+  const ctx = { contended: waiting.length > free };
+  for (const q of waiting) {
     const oldest = q.oldest()!;
     const isAged = aged(s, oldest, env.nowMs);
     const cost = env.cost(q.medium);
@@ -176,7 +182,7 @@ function targets(s: TapeState, env: DispatchEnv, w: Wake): Target[] {
       w.wakeMs = Math.min(w.wakeMs, env.nowMs + gather);
       continue;
     }
-    scored.push({ label: q.medium, aged: isAged, oldest: oldest.arrivalMs, value: s.policy.mediumValue(sum, env.nowMs, cost) });
+    scored.push({ label: q.medium, aged: isAged, oldest: oldest.arrivalMs, value: s.policy.mediumValue(sum, env.nowMs, cost, ctx) });
   }
   scored.sort((a, b) => (a.aged !== b.aged ? (a.aged ? -1 : 1) : a.aged ? a.oldest - b.oldest : b.value - a.value || a.oldest - b.oldest));
   for (const x of scored) out.push({ label: x.label, use: 'read' });

@@ -230,6 +230,7 @@ async function load(ctx: OpsContext, d: DriveSlot, label: string): Promise<void>
   try {
     await ctx.library.load(d.name, label);
     s.counters.mounts++;
+    d.mountedAtMs = ctx.clock.now();
     d.io = ctx.library.open(d.name);
   } catch (e) {
     s.counters.load_errors++;

@@ -28,12 +28,15 @@ export class DriveSlot {
   /** What the drive does now, for fair share. */
   use: ReqType | null = null;
   lastUsedMs: number;
+  /** When the loaded cartridge came in (ageing inside a mount counts from then). */
+  mountedAtMs: number;
   /** The locate a granted read starts with, for the locating/reading split. */
   locateS = 0;
   readonly activity: ActivityClock;
 
   constructor(readonly name: string, readonly model: string, nowMs: number) {
     this.lastUsedMs = nowMs;
+    this.mountedAtMs = nowMs;
     this.activity = new ActivityClock(nowMs);
   }
 
