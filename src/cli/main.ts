@@ -9,6 +9,7 @@ import { runCommand, runDaemon } from '../service/index.js';
 import type { CommandResult, Event } from '../service/index.js';
 import { formatRecords, parseFormat, selectFields } from './format.js';
 import { Progress } from './progress.js';
+import { benchSched } from './benchSched.js';
 
 interface Globals { verbose: number; quiet: number; config?: string }
 
@@ -222,6 +223,14 @@ export function buildProgram(): Command {
   program.command('status').description('drives, queues and scheduler counters')
     .option('-f, --format <format>', 'human or json', 'human')
     .action((o) => send(program, 'status', {}, { format: o.format }));
+
+  const bench = program.command('bench').description('benchmarks');
+  bench.command('sched').description('replay a trace through the scheduler on the virtual clock, per policy, with the lower bound')
+    .requiredOption('--trace <file>', 'CSV: arrival_s,op,cartridge,position_bytes,size_bytes')
+    .option('--drives <n>', 'drives of the library', '4')
+    .option('--policy <name>', 'policy to replay (repeatable; default: all)', collect, [])
+    .option('--json', 'JSON output')
+    .action(async (o) => { process.stdout.write(await benchSched(o)); });
 
   program.command('daemon').description('run the service: owns the library and serves the CLI and mounts')
     .action(async () => {
