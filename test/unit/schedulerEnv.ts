@@ -24,6 +24,8 @@ export interface SchedEnv {
   /** Formats `label` and writes extents of these sizes back to back; returns them as read candidates. */
   fill(label: string, sizes: number[]): Promise<ReadCandidate[]>;
   scheduler(policy: string, overrides?: Record<string, string>): TapeScheduler;
+  /** Closes the library and opens it again on the same cartridges with these options (e.g. injected faults). */
+  reopen(overrides: Record<string, string>): Promise<void>;
 }
 
 /** `overrides` are "section.key" options; cartridges are small so that tests stay fast. */
@@ -36,7 +38,7 @@ export async function schedEnv(t: ExecutionContext, overrides: Record<string, st
   const config = new Config({ file: null, env: {}, overrides: opts });
   const catalog = await openCatalog(join(root, 'catalog.db'));
   const clock = new VirtualClock();
-  const lib = await SimLibrary.open({ config, catalog, clock, dir: join(root, 'library') });
+  let lib = await SimLibrary.open({ config, catalog, clock, dir: join(root, 'library') });
   const labels = (await lib.scan()).cartridges.map((c) => c.label);
   await catalog.addMedia(labels.map((name) => ({ family: 'tape' as const, name, model: 'LTO9', admStatus: 'unlocked' as const, fsStatus: 'blank' as const })));
   const scheds: TapeScheduler[] = [];
@@ -46,9 +48,10 @@ export async function schedEnv(t: ExecutionContext, overrides: Record<string, st
     await catalog.close();
     await rm(root, { recursive: true, force: true });
   });
-  return {
+  const env: SchedEnv = {
     config, catalog, clock, lib,
     async fill(label, sizes) {
+      const lib = env.lib;
       const drive = (await lib.scan()).drives[0]!.name;
       await lib.load(drive, label);
       const v = lib.open(drive);
@@ -72,11 +75,21 @@ export async function schedEnv(t: ExecutionContext, overrides: Record<string, st
         const [s, key] = k.split('.');
         config.set(s!, key!, v);
       }
-      const s = new TapeScheduler({ catalog, config, library: lib, policy });
+      const s = new TapeScheduler({ catalog, config, library: env.lib, policy });
       scheds.push(s);
       return s;
     },
+    async reopen(more) {
+      await env.lib.close();
+      for (const [k, v] of Object.entries(more)) {
+        const [s, key] = k.split('.');
+        config.set(s!, key!, v);
+      }
+      lib = await SimLibrary.open({ config, catalog, clock, dir: join(root, 'library') });
+      env.lib = lib;
+    },
   };
+  return env;
 }
 
 export function header(oid: string, size: number): Omit<ExtentHeader, 'checksums'> {

@@ -116,7 +116,7 @@ export class PlannedOrder implements MediumOrder {
     this.expected = null;
     this.last = null;
     if (this.items.size === 0) return null;
-    if (this.plan === null || this.planHead !== head || this.inserted > Math.max(8, this.plan.length / 4)) this.replan(head);
+    if (this.plan === null || this.planHead !== head || this.inserted > this.plan.length / 4) this.replan(head);
     const r = this.plan![0] ?? null;
     this.last = r === null ? null : { r, from: head };
     return r;

@@ -36,6 +36,8 @@ export interface CostModel {
   unmountS: number;
   /** The cheapest any locate can be, apart from read-through: gaps cheaper than this are always read through. */
   locateFixedS: number;
+  /** Bytes on one wrap: how far apart on tape two positions really are. */
+  wrapBytes: number;
 }
 
 /**

@@ -29,11 +29,13 @@ export interface Unit {
 
 /**
  * A forward hop short enough to belong to one stream: cheaper than `joinS`,
- * or a gap that streams in `joinS` (a wrap turn costs a locate in the model
- * even when little tape lies between).
+ * or a gap that streams in `joinS` and spans a small part of a wrap (a wrap
+ * turn costs a locate in the model even when little tape lies between).
  */
 export function shortHop(cost: CostModel, from: number, to: number, joinS: number): boolean {
-  return to >= from && (cost.transfer(to - from) <= joinS || cost.locate(from, to) <= joinS);
+  if (to < from) return false;
+  const gap = to - from;
+  return (gap <= cost.wrapBytes / 16 && cost.transfer(gap) <= joinS) || cost.locate(from, to) <= joinS;
 }
 
 /** Hops up to this many fixed locate costs chain extents into one unit. */
@@ -162,7 +164,8 @@ export function elevator(head: number, units: readonly Unit[]): Unit[] {
  * order is about as short. On runs (a restore still being requested) the
  * two differ by a few seconds on what is queued, but requests still to come
  * fill the holes of the runs in position order, which only the elevator
- * then streams: a tour must be clearly shorter (ELEVATOR_MARGIN) to win.
+ * then streams: when some requests already form runs, a tour must be
+ * clearly shorter (ELEVATOR_MARGIN) to win.
  * On sparse recalls the tour is shorter by far (a serpentine tape makes
  * position order sweep every wrap end to end).
  */
@@ -173,5 +176,6 @@ export function planTour(head: number, items: readonly PendingRead[], cost: Cost
   const passes = units.length > 400 ? 1 : maxPasses;
   const tour = orOpt(head, nearestNeighbour(head, units, cost), cost, passes);
   const lift = elevator(head, units);
-  return pathSeconds(head, lift, cost) <= ELEVATOR_MARGIN * pathSeconds(head, tour, cost) ? lift : tour;
+  const margin = units.length < items.length ? ELEVATOR_MARGIN : 1;
+  return pathSeconds(head, lift, cost) <= margin * pathSeconds(head, tour, cost) ? lift : tour;
 }

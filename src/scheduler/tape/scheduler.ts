@@ -63,9 +63,10 @@ export class TapeScheduler implements IoScheduler {
     const ageingMs = c.num('io_sched', 'ageing_s') * 1000;
     this.policy = typeof opts.policy === 'object' ? opts.policy : createPolicy(opts.policy ?? c.str('io_sched', 'policy'), { ageingMs });
     const locateFixedS = c.num('library', 'locate_fixed_s');
+    const wraps = c.num('library', 'wraps');
     this.s = new TapeState(
       this.policy,
-      new ReadQueues(this.policy, (m) => this.costOf(m, locateFixedS)),
+      new ReadQueues(this.policy, (m) => this.costOf(m, locateFixedS, wraps)),
       new SyncGroups(syncThresholds(c, 'tape')),
       FairShare.fromConfig(c),
       { ageingMs, idleUnloadMs: c.num('lrs', 'idle_unload_s') * 1000, locateFixedS },
@@ -76,7 +77,7 @@ export class TapeScheduler implements IoScheduler {
       get nowMs() { return self.clock.now(); },
       cartridge: (label) => this.cartridge(label),
       head: (d) => this.library.drive(d.name).position,
-      cost: (label) => this.costOf(label, locateFixedS),
+      cost: (label) => this.costOf(label, locateFixedS, wraps),
     };
     this.ready = this.init();
     this.ready.catch(() => undefined);
@@ -272,7 +273,7 @@ export class TapeScheduler implements IoScheduler {
     return { model: info.model, capacity: info.capacity, eod: info.eod, failed: info.failed || row?.admStatus === 'failed' };
   }
 
-  private costOf(label: string, locateFixedS: number): CostModel {
+  private costOf(label: string, locateFixedS: number, wraps: number): CostModel {
     let c = this.costs.get(label);
     if (c === undefined) {
       const lib = this.library;
@@ -282,6 +283,7 @@ export class TapeScheduler implements IoScheduler {
         mountS: lib.mountSeconds(),
         unmountS: lib.unmountSeconds(),
         locateFixedS,
+        wrapBytes: lib.cartridge(label).capacity / wraps,
       };
       this.costs.set(label, c);
     }
