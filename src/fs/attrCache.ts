@@ -1,0 +1,66 @@
+/**
+ * Namespace entries by path, kept in memory so that the lookups and
+ * getattrs of a tree walk do not each cost a catalog query. Every change
+ * made through the VFS invalidates what it touched; the TTL bounds how long
+ * a change made behind our back (a CLI command on the service's socket) can
+ * stay unseen, like the kernel's own attr_timeout.
+ */
+import { LRUCache } from 'lru-cache';
+import type { Catalog, NsEntry } from '../catalog/index.js';
+
+export class AttrCache {
+  private readonly lru: LRUCache<string, NsEntry>;
+  /** Bumped by every invalidation, so a lookup that raced a change does not store what it read before it. */
+  private generation = 0;
+
+  constructor(private readonly catalog: Catalog, opts: { max?: number; ttlMs?: number } = {}) {
+    this.lru = new LRUCache({ max: opts.max ?? 20_000, ttl: opts.ttlMs ?? 1000 });
+  }
+
+  async lookup(path: string): Promise<NsEntry | null> {
+    const hit = this.lru.get(path);
+    if (hit) return hit;
+    const gen = this.generation;
+    const e = await this.catalog.lookup(path);
+    if (e && gen === this.generation) this.lru.set(path, e);
+    return e;
+  }
+
+  /** Stores an entry an operation just produced. */
+  put(path: string, e: NsEntry): void {
+    this.generation++;
+    this.lru.set(path, e);
+  }
+
+  /** A token to pass to prime() for entries read after this call. */
+  snapshot(): number {
+    return this.generation;
+  }
+
+  /** Stores entries read from the catalog (a readdir), unless something changed since `snapshot`. */
+  prime(entries: [string, NsEntry][], snapshot: number): void {
+    if (snapshot !== this.generation) return;
+    for (const [p, e] of entries) this.lru.set(p, e);
+  }
+
+  invalidate(...paths: string[]): void {
+    this.generation++;
+    for (const p of paths) this.lru.delete(p);
+  }
+
+  /** Drops `dir` and everything below it (a directory was renamed or removed). */
+  invalidateTree(dir: string): void {
+    this.generation++;
+    if (dir === '') {
+      this.lru.clear();
+      return;
+    }
+    const prefix = dir + '/';
+    for (const k of [...this.lru.keys()]) if (k === dir || k.startsWith(prefix)) this.lru.delete(k);
+  }
+
+  clear(): void {
+    this.generation++;
+    this.lru.clear();
+  }
+}

@@ -1,0 +1,146 @@
+/**
+ * File data through the disk cache: create, open, read, write, truncate,
+ * fsync, release. Opening an offline file for reading waits here, in open,
+ * for the cache to stage it: a read blocked on tape would hold one of the
+ * kernel's few background slots and stall reads of unrelated files.
+ */
+import { DeimosError } from '../core/index.js';
+import type { Catalog, NsEntry, ObjectRow, PosixAttrs } from '../catalog/index.js';
+import type { FileCache } from '../cache/interface.js';
+import type { AttrCache } from './attrCache.js';
+import type { CacheOpen, OpenFiles } from './handles.js';
+import { parentPath } from './paths.js';
+import { withType } from './stat.js';
+import { O_ACCMODE, O_EXCL, O_TRUNC, S_IFREG, S_ISGID, type Caller } from './types.js';
+
+export class FileOps {
+  constructor(
+    private readonly catalog: Catalog,
+    private readonly cache: FileCache,
+    private readonly attrs: AttrCache,
+    private readonly table: OpenFiles,
+  ) {}
+
+  /** Ownership of a new entry: the caller's, or the directory's group when it is setgid (as ext4 does). */
+  async newOwner(path: string, caller: Caller): Promise<{ uid: number; gid: number; parentMode: number }> {
+    const parent = await this.attrs.lookup(parentPath(path));
+    if (!parent) throw new DeimosError('ENOENT', `directory '/${parentPath(path)}' does not exist`, 'create it first');
+    if (parent.type !== 'dir') throw new DeimosError('ENOTDIR', `'/${parentPath(path)}' is not a directory`, 'choose a path below a directory');
+    const sgid = (parent.row.mode & S_ISGID) !== 0;
+    return { uid: caller.uid, gid: sgid ? parent.row.gid : caller.gid, parentMode: parent.row.mode };
+  }
+
+  async create(path: string, mode: number, flags: number, caller: Caller): Promise<number> {
+    const owner = await this.newOwner(path, caller);
+    const now = Date.now();
+    const attrs: PosixAttrs = { mode: withType(mode, S_IFREG), uid: owner.uid, gid: owner.gid, atime: now, mtime: now, ctime: now };
+    this.attrs.invalidate(path);
+    const h = await this.cache.create(path, attrs, { exclusive: (flags & O_EXCL) !== 0 });
+    this.attrs.invalidate(path);
+    return this.table.add({ kind: 'cache', h, uuid: h.uuid, writable: true, written: false, lastWrite: now, pending: {} });
+  }
+
+  async open(path: string, e: NsEntry | null, flags: number): Promise<number> {
+    const row = fileRow(path, e);
+    const write = (flags & O_ACCMODE) !== 0;
+    const truncate = write && (flags & O_TRUNC) !== 0;
+    const h = await this.cache.open(row, { write, truncate });
+    if (truncate) this.attrs.invalidate(path);
+    return this.table.add({ kind: 'cache', h, uuid: row.uuid, writable: write, written: truncate, lastWrite: Date.now(), pending: {} });
+  }
+
+  /** Opens a version for reading (a deprecated one, from /.deimos/versions). */
+  async openVersion(row: ObjectRow): Promise<number> {
+    const h = await this.cache.open(row, { write: false, truncate: false });
+    return this.table.add({ kind: 'cache', h, uuid: row.uuid, writable: false, written: false, lastWrite: 0, pending: {} });
+  }
+
+  async read(fd: number, buf: Buffer, length: number, position: number): Promise<number> {
+    const f = this.table.get(fd);
+    return f.kind === 'copy' ? f.reader.read(buf, length, position) : f.h.read(buf, length, position);
+  }
+
+  async write(fd: number, buf: Buffer, length: number, position: number): Promise<number> {
+    const f = this.writer(fd);
+    const n = await f.h.write(buf, length, position);
+    this.touched(f);
+    return n;
+  }
+
+  async ftruncate(fd: number, size: number): Promise<void> {
+    const f = this.writer(fd);
+    await f.h.truncate(size);
+    this.touched(f);
+  }
+
+  /** truncate(2) by path: through a handle already open for writing, or a short-lived one. */
+  async truncate(path: string, e: NsEntry | null, size: number): Promise<void> {
+    const row = fileRow(path, e);
+    const w = this.table.writersOf(row.uuid)[0];
+    if (w) {
+      await w.h.truncate(size);
+      this.touched(w);
+      return;
+    }
+    // Same size: nothing would change but a new version of an archived file.
+    if (size === row.size) {
+      const now = Date.now();
+      await this.catalog.setObjectAttrs(path, { mtime: now, ctime: now });
+      this.attrs.invalidate(path);
+      return;
+    }
+    const h = await this.cache.open(row, { write: true, truncate: size === 0 });
+    try {
+      if (size !== 0) await h.truncate(size);
+    } finally {
+      await this.cache.close(h);
+      this.attrs.invalidate(path);
+    }
+  }
+
+  async fsync(fd: number): Promise<void> {
+    const f = this.table.get(fd);
+    if (f.kind === 'cache' && f.writable) await f.h.fsync();
+  }
+
+  async release(fd: number): Promise<void> {
+    const f = this.table.remove(fd);
+    if (f.kind === 'copy') {
+      await f.reader.close();
+      return;
+    }
+    const obj = await this.cache.close(f.h);
+    this.attrs.invalidate(obj.oid, f.h.oid);
+    if (Object.keys(f.pending).length === 0) return;
+    // Renames may have happened since open: find the generation where it is now.
+    const alive = await this.catalog.getObject({ uuid: f.uuid });
+    if (!alive) return;
+    await this.catalog.setObjectAttrs(alive.oid, f.pending);
+    this.attrs.invalidate(alive.oid);
+  }
+
+  /** Records attributes set while writers have the file open (see CacheOpen.pending). */
+  notePending(uuid: string, patch: Partial<PosixAttrs>): void {
+    for (const w of this.table.writersOf(uuid)) Object.assign(w.pending, patch);
+  }
+
+  private writer(fd: number): CacheOpen {
+    const f = this.table.get(fd);
+    if (f.kind !== 'cache' || !f.writable) throw new DeimosError('EBADF', 'the file is not open for writing', 'open it for writing');
+    return f;
+  }
+
+  private touched(f: CacheOpen): void {
+    f.written = true;
+    f.lastWrite = Date.now();
+    delete f.pending.mtime;
+    delete f.pending.ctime;
+  }
+}
+
+export function fileRow(path: string, e: NsEntry | null): ObjectRow {
+  if (!e) throw new DeimosError('ENOENT', `'/${path}' does not exist`, 'check the path');
+  if (e.type === 'dir') throw new DeimosError('EISDIR', `'/${path}' is a directory`, 'give the path of a file');
+  if (e.type === 'symlink') throw new DeimosError('ELOOP', `'/${path}' is a symlink`, 'give the path of a file');
+  return e.row;
+}

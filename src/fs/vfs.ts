@@ -1,0 +1,278 @@
+/**
+ * The file system of the mount as path-level operations: each returns a
+ * value or throws a DeimosError whose errno FUSE passes on. No FUSE here
+ * (fuseOps.ts is the glue), so tests run it directly.
+ *
+ * Paths are the mount's ('/a/b'). Alive objects are the files, directories
+ * and symlinks are namespace entries of the catalog, and /.deimos is the
+ * read-only control directory (control.ts), hidden from the root's listing.
+ */
+import { DeimosError } from '../core/index.js';
+import type { NsEntry, PosixAttrs } from '../catalog/index.js';
+import { AttrCache } from './attrCache.js';
+import { ControlTree } from './control.js';
+import { FileOps } from './files.js';
+import { OpenFiles } from './handles.js';
+import { baseName, catalogPath, CONTROL, controlPart, refuseControl } from './paths.js';
+import { chmodPatch, chownPatch, utimensPatch } from './setattr.js';
+import { statOfEntry } from './stat.js';
+import { libraryStatFs } from './statfs.js';
+import { O_ACCMODE, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, S_ISGID, type Caller, type Stat, type StatFs, type TimeArg, type VfsDeps } from './types.js';
+import { Xattrs, type XattrTarget } from './xattrs.js';
+
+export class Vfs {
+  readonly attrs: AttrCache;
+  private readonly table = new OpenFiles();
+  private readonly files: FileOps;
+  private readonly control: ControlTree;
+  private readonly xattrs: Xattrs;
+
+  constructor(private readonly deps: VfsDeps) {
+    this.attrs = new AttrCache(deps.catalog, { ttlMs: deps.attrTtlMs });
+    this.files = new FileOps(deps.catalog, deps.cache, this.attrs, this.table);
+    this.control = new ControlTree(deps.catalog, this.attrs);
+    this.xattrs = new Xattrs(deps.catalog, deps.cache);
+  }
+
+  /** Forgets cached attributes (the catalog was changed by someone else, e.g. a CLI command). */
+  invalidate(): void {
+    this.attrs.clear();
+  }
+
+  /** Files open right now. */
+  get openFiles(): number {
+    return this.table.size;
+  }
+
+  async getattr(p: string): Promise<Stat> {
+    const path = catalogPath(p);
+    const rest = controlPart(path);
+    if (rest !== null) return (await this.control.resolve(rest)).stat;
+    const e = await this.entry(path);
+    const s = statOfEntry(e);
+    return e.type === 'file' ? this.table.overlay(s, e.row.uuid) : s;
+  }
+
+  async readdir(p: string): Promise<{ names: string[]; stats: Stat[] }> {
+    const path = catalogPath(p);
+    const rest = controlPart(path);
+    const self = await this.getattr(p);
+    if ((self.mode & S_IFMT) !== S_IFDIR) throw new DeimosError('ENOTDIR', `'${p}' is not a directory`, 'give the path of a directory');
+    const names = ['.', '..'];
+    const stats = [self, self];
+    if (rest !== null) {
+      for (const [n, s] of await this.control.readdir(rest)) { names.push(n); stats.push(s); }
+      return { names, stats };
+    }
+    const snap = this.attrs.snapshot();
+    const entries = await this.deps.catalog.readdir(path);
+    const seen: [string, NsEntry][] = [];
+    for (const e of entries) {
+      const child = e.type === 'file' ? e.row.oid : e.row.path;
+      // The control directory is reachable by path only, so tar, rsync and find do not descend into it.
+      if (path === '' && child === CONTROL) continue;
+      seen.push([child, e]);
+      names.push(baseName(child));
+      const s = statOfEntry(e);
+      stats.push(e.type === 'file' ? this.table.overlay(s, e.row.uuid) : s);
+    }
+    this.attrs.prime(seen, snap);
+    return { names, stats };
+  }
+
+  async readlink(p: string): Promise<string> {
+    const path = catalogPath(p);
+    if (controlPart(path) !== null) throw new DeimosError('EINVAL', `'${p}' is not a symlink`, 'readlink takes a symlink');
+    const e = await this.entry(path);
+    if (e.type !== 'symlink') throw new DeimosError('EINVAL', `'${p}' is not a symlink`, 'readlink takes a symlink');
+    return e.row.target;
+  }
+
+  async mkdir(p: string, mode: number, c: Caller): Promise<void> {
+    const path = catalogPath(p);
+    refuseControl(path);
+    const owner = await this.files.newOwner(path, c);
+    const now = Date.now();
+    // Directories inherit setgid, so that a whole tree keeps the group.
+    const sgid = owner.parentMode & S_ISGID;
+    const row = await this.deps.catalog.mkdir(path, { mode: S_IFDIR | (mode & 0o7777) | sgid, uid: owner.uid, gid: owner.gid, atime: now, mtime: now, ctime: now });
+    this.attrs.put(path, { type: 'dir', row });
+  }
+
+  async rmdir(p: string, _c: Caller): Promise<void> {
+    const path = catalogPath(p);
+    refuseControl(path);
+    this.attrs.invalidateTree(path);
+    await this.deps.catalog.rmdir(path);
+    this.attrs.invalidateTree(path);
+  }
+
+  async symlink(target: string, p: string, c: Caller): Promise<void> {
+    const path = catalogPath(p);
+    refuseControl(path);
+    const owner = await this.files.newOwner(path, c);
+    const now = Date.now();
+    const row = await this.deps.catalog.symlink(path, target, { mode: S_IFLNK | 0o777, uid: owner.uid, gid: owner.gid, atime: now, mtime: now, ctime: now });
+    this.attrs.put(path, { type: 'symlink', row });
+  }
+
+  /** Removing a file deprecates its object: `deimos undelete` brings it back. */
+  async unlink(p: string, _c: Caller): Promise<void> {
+    const path = catalogPath(p);
+    refuseControl(path);
+    const e = await this.entry(path);
+    this.attrs.invalidate(path);
+    if (e.type === 'dir') throw new DeimosError('EISDIR', `'${p}' is a directory`, 'use rmdir');
+    if (e.type === 'symlink') await this.deps.catalog.unlinkSymlink(path);
+    else await this.deps.catalog.deprecate(path);
+    this.attrs.invalidate(path);
+  }
+
+  async rename(src: string, dst: string, _c: Caller): Promise<void> {
+    const s = catalogPath(src);
+    const d = catalogPath(dst);
+    refuseControl(s);
+    refuseControl(d);
+    this.attrs.invalidateTree(s);
+    this.attrs.invalidateTree(d);
+    await this.deps.catalog.rename(s, d);
+    this.attrs.invalidateTree(s);
+    this.attrs.invalidateTree(d);
+  }
+
+  async link(_src: string, dst: string): Promise<void> {
+    throw new DeimosError('EPERM', `cannot make '${dst}': hard links are not supported`, 'copy the file or make a symlink');
+  }
+
+  async chmod(p: string, mode: number, c: Caller): Promise<void> {
+    const { path, e } = await this.changeable(p);
+    await this.setAttrs(path, e, chmodPatch(e, mode, c, Date.now()));
+  }
+
+  async chown(p: string, uid: number, gid: number, c: Caller): Promise<void> {
+    const { path, e } = await this.changeable(p);
+    await this.setAttrs(path, e, chownPatch(e, uid, gid, c, Date.now()));
+  }
+
+  async utimens(p: string, atime: TimeArg, mtime: TimeArg, c: Caller): Promise<void> {
+    const { path, e } = await this.changeable(p);
+    await this.setAttrs(path, e, utimensPatch(e, atime, mtime, c, Date.now()));
+  }
+
+  async truncate(p: string, size: number, _c: Caller): Promise<void> {
+    const { path, e } = await this.changeable(p);
+    await this.files.truncate(path, e, size);
+  }
+
+  statfs(): Promise<StatFs> {
+    return libraryStatFs(this.deps.catalog);
+  }
+
+  // files
+
+  async create(p: string, mode: number, flags: number, c: Caller): Promise<number> {
+    const path = catalogPath(p);
+    refuseControl(path);
+    return this.files.create(path, mode, flags, c);
+  }
+
+  /** mknod(2) of a regular file (what some tools do instead of creat); device files and FIFOs are not stored. */
+  async mknod(p: string, mode: number, _dev: number, c: Caller): Promise<void> {
+    const type = mode & S_IFMT;
+    if (type !== 0 && type !== S_IFREG) {
+      throw new DeimosError('EPERM', `cannot make '${p}': only regular files, directories and symlinks are stored`, 'skip special files (rsync --no-specials --no-devices)');
+    }
+    await this.release(await this.create(p, mode, 0, c));
+  }
+
+  async open(p: string, flags: number, _c: Caller): Promise<number> {
+    const path = catalogPath(p);
+    const rest = controlPart(path);
+    if (rest === null) return this.files.open(path, await this.attrs.lookup(path), flags);
+    const node = await this.control.resolve(rest);
+    if ((flags & O_ACCMODE) !== 0) throw new DeimosError('EROFS', `'${p}' is read-only`, 'copy it out to change it');
+    if (node.kind === 'dir') throw new DeimosError('EISDIR', `'${p}' is a directory`, 'give the path of a version or copy');
+    if (node.kind === 'version') return this.files.openVersion(node.row);
+    if (!this.deps.openCopy) throw new DeimosError('ENOTSUP', 'reading one copy is not available here', "use 'deimos get --copy-name'");
+    const reader = await this.deps.openCopy(node.row, node.copyName);
+    return this.table.add({ kind: 'copy', reader });
+  }
+
+  read(fd: number, buf: Buffer, length: number, position: number): Promise<number> {
+    return this.files.read(fd, buf, length, position);
+  }
+
+  write(fd: number, buf: Buffer, length: number, position: number): Promise<number> {
+    return this.files.write(fd, buf, length, position);
+  }
+
+  ftruncate(fd: number, size: number): Promise<void> {
+    return this.files.ftruncate(fd, size);
+  }
+
+  /** close(2) of one descriptor: the data is already in the cache file, release finishes the version. */
+  async flush(fd: number): Promise<void> {
+    this.table.get(fd);
+  }
+
+  fsync(fd: number): Promise<void> {
+    return this.files.fsync(fd);
+  }
+
+  release(fd: number): Promise<void> {
+    return this.files.release(fd);
+  }
+
+  // extended attributes
+
+  async getxattr(p: string, name: string): Promise<Buffer> {
+    return this.xattrs.get(await this.xattrTarget(p), name);
+  }
+
+  async listxattr(p: string): Promise<string[]> {
+    return this.xattrs.list(await this.xattrTarget(p));
+  }
+
+  async setxattr(p: string, name: string, value: Buffer, flags: number, _c: Caller): Promise<void> {
+    await this.xattrs.set(await this.xattrTarget(p), name, value, flags);
+    this.attrs.invalidate(catalogPath(p));
+  }
+
+  async removexattr(p: string, name: string, _c: Caller): Promise<void> {
+    await this.xattrs.remove(await this.xattrTarget(p), name);
+    this.attrs.invalidate(catalogPath(p));
+  }
+
+  // helpers
+
+  private async entry(path: string): Promise<NsEntry> {
+    const e = await this.attrs.lookup(path);
+    if (!e) throw new DeimosError('ENOENT', `'/${path}' does not exist`, 'check the path');
+    return e;
+  }
+
+  private async changeable(p: string): Promise<{ path: string; e: NsEntry }> {
+    const path = catalogPath(p);
+    refuseControl(path);
+    return { path, e: await this.entry(path) };
+  }
+
+  private async setAttrs(path: string, e: NsEntry, patch: Partial<PosixAttrs>): Promise<void> {
+    if (e.type === 'file') this.files.notePending(e.row.uuid, patch);
+    this.attrs.invalidate(path);
+    const after = await this.deps.catalog.setEntryAttrs(path, patch);
+    this.attrs.put(path, after);
+  }
+
+  private async xattrTarget(p: string): Promise<XattrTarget> {
+    const path = catalogPath(p);
+    const rest = controlPart(path);
+    if (rest !== null) {
+      const n = await this.control.resolve(rest);
+      return n.kind === 'dir' ? { row: null, readOnly: true, what: 'directory' } : { row: n.row, readOnly: true };
+    }
+    const e = await this.entry(path);
+    if (e.type === 'file') return { row: e.row, readOnly: false };
+    return { row: null, readOnly: false, what: e.type === 'dir' ? 'directory' : 'symlink' };
+  }
+}

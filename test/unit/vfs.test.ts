@@ -1,0 +1,196 @@
+/**
+ * The Vfs run directly (no FUSE): the shared file-system suite, then what
+ * only a direct caller can check: callers' identities, permissions,
+ * utimens' special values, xattrs, handles and the control directory.
+ */
+import test from 'ava';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openCatalog, type Catalog } from '../../src/catalog/index.js';
+import { createLogger } from '../../src/core/index.js';
+import { O_EXCL, O_WRONLY, ROOT_CALLER, S_IFREG, Vfs, type Caller } from '../../src/fs/index.js';
+import { FakeCache } from '../helpers/fakeCache.js';
+import { runFsSuite } from '../helpers/fsSuite.js';
+import { vfsOser } from '../helpers/vfsOser.js';
+
+interface Env { vfs: Vfs; catalog: Catalog; cache: FakeCache; root: string }
+const envs: Env[] = [];
+
+async function makeEnv(): Promise<Env> {
+  const root = await mkdtemp(join(tmpdir(), 'deimos-vfs-'));
+  const catalog = await openCatalog(join(root, 'catalog.db'));
+  const cache = new FakeCache(catalog, root);
+  const vfs = new Vfs({ catalog, cache, log: createLogger('silent') });
+  const env = { vfs, catalog, cache, root };
+  envs.push(env);
+  return env;
+}
+
+test.after.always(async () => {
+  for (const e of envs) {
+    await e.catalog.close();
+    await rm(e.root, { recursive: true, force: true });
+  }
+});
+
+let shared: Env;
+test.before(async () => { shared = await makeEnv(); });
+runFsSuite(test, 'vfs', () => vfsOser(shared.vfs));
+
+const USER: Caller = { uid: 1000, gid: 1000, pid: 1 };
+const OTHER: Caller = { uid: 1001, gid: 1001, pid: 1 };
+
+async function file(vfs: Vfs, path: string, data: string, c: Caller = ROOT_CALLER): Promise<void> {
+  const fd = await vfs.create(path, S_IFREG | 0o644, O_WRONLY, c);
+  await vfs.write(fd, Buffer.from(data), data.length, 0);
+  await vfs.release(fd);
+}
+
+test('new entries belong to their caller; setgid directories pass their group on', async (t) => {
+  const { vfs } = await makeEnv();
+  await vfs.mkdir('/home', 0o777, ROOT_CALLER);
+  await file(vfs, '/home/u.txt', 'u', USER);
+  await vfs.mkdir('/home/ud', 0o755, USER);
+  await vfs.symlink('u.txt', '/home/ul', USER);
+  for (const p of ['/home/u.txt', '/home/ud', '/home/ul']) {
+    const s = await vfs.getattr(p);
+    t.deepEqual([s.uid, s.gid], [1000, 1000], p);
+  }
+  await vfs.mkdir('/shared', 0o2775, ROOT_CALLER);
+  await vfs.chown('/shared', 0, 500, ROOT_CALLER);
+  await file(vfs, '/shared/f', 'x', USER);
+  await vfs.mkdir('/shared/sub', 0o755, USER);
+  t.is((await vfs.getattr('/shared/f')).gid, 500);
+  t.is((await vfs.getattr('/shared/sub')).gid, 500);
+  t.truthy((await vfs.getattr('/shared/sub')).mode & 0o2000, 'subdirectories stay setgid');
+});
+
+test('chown: only root gives files away; owners change the group; chmod and times need the owner', async (t) => {
+  const { vfs } = await makeEnv();
+  await file(vfs, '/f', 'x', USER);
+  await t.throwsAsync(vfs.chown('/f', 0, -1, USER), { code: 'EPERM' });
+  await vfs.chown('/f', -1, 1000, USER);
+  await vfs.chown('/f', 0xffffffff, 77, USER);
+  t.is((await vfs.getattr('/f')).gid, 77);
+  await vfs.chown('/f', 1001, 1001, ROOT_CALLER);
+  t.is((await vfs.getattr('/f')).uid, 1001);
+  await t.throwsAsync(vfs.chmod('/f', 0o777, USER), { code: 'EPERM' });
+  await t.throwsAsync(vfs.utimens('/f', 5, 5, USER), { code: 'EPERM' });
+  await vfs.chmod('/f', 0o600, OTHER);
+  t.is((await vfs.getattr('/f')).mode, S_IFREG | 0o600);
+});
+
+test('utimens honours UTIME_OMIT and UTIME_NOW', async (t) => {
+  const { vfs } = await makeEnv();
+  await file(vfs, '/f', 'x');
+  await vfs.utimens('/f', 1_000_123, 2_000_456, ROOT_CALLER);
+  await vfs.utimens('/f', 'omit', 3_000_789, ROOT_CALLER);
+  let s = await vfs.getattr('/f');
+  t.deepEqual([s.atime, s.mtime], [1_000_123, 3_000_789]);
+  await vfs.utimens('/f', 4_000_000, 'omit', ROOT_CALLER);
+  s = await vfs.getattr('/f');
+  t.deepEqual([s.atime, s.mtime], [4_000_000, 3_000_789]);
+  const before = Date.now();
+  await vfs.utimens('/f', 'now', 'omit', ROOT_CALLER);
+  s = await vfs.getattr('/f');
+  t.true(s.atime >= before);
+  t.is(s.mtime, 3_000_789);
+  const ctime0 = s.ctime;
+  await vfs.utimens('/f', 'omit', 'omit', ROOT_CALLER);
+  t.is((await vfs.getattr('/f')).ctime, ctime0, 'both omitted changes nothing');
+});
+
+test('an open writer shows its size; times set before release survive it (cp -p, tar x)', async (t) => {
+  const { vfs } = await makeEnv();
+  const fd = await vfs.create('/f', S_IFREG | 0o644, O_WRONLY, ROOT_CALLER);
+  await vfs.write(fd, Buffer.alloc(5000, 1), 5000, 0);
+  t.is((await vfs.getattr('/f')).size, 5000);
+  t.is((await vfs.getattr('/f')).blocks, 10);
+  const mt = Date.UTC(2001, 0, 1, 0, 0, 0, 1);
+  await vfs.utimens('/f', mt, mt, ROOT_CALLER);
+  t.is((await vfs.getattr('/f')).mtime, mt);
+  await vfs.release(fd);
+  const s = await vfs.getattr('/f');
+  t.is(s.size, 5000);
+  t.is(s.mtime, mt, 'the close did not stamp its own time over the one set');
+});
+
+test('create with O_EXCL on an existing file is EEXIST; open of a directory is EISDIR', async (t) => {
+  const { vfs } = await makeEnv();
+  await file(vfs, '/f', 'x');
+  await t.throwsAsync(vfs.create('/f', S_IFREG | 0o644, O_WRONLY | O_EXCL, ROOT_CALLER), { code: 'EEXIST' });
+  await vfs.mkdir('/d', 0o755, ROOT_CALLER);
+  await t.throwsAsync(vfs.open('/d', 0, ROOT_CALLER), { code: 'EISDIR' });
+  await t.throwsAsync(vfs.mknod('/fifo', 0o010644, 0, ROOT_CALLER), { code: 'EPERM' });
+  await vfs.mknod('/plain', S_IFREG | 0o600, 0, ROOT_CALLER);
+  t.is((await vfs.getattr('/plain')).size, 0);
+});
+
+test('unlink deprecates: the catalog can undelete the file', async (t) => {
+  const { vfs, catalog } = await makeEnv();
+  await file(vfs, '/keep.txt', 'precious');
+  const ino = (await vfs.getattr('/keep.txt')).ino;
+  await vfs.unlink('/keep.txt', ROOT_CALLER);
+  await t.throwsAsync(vfs.getattr('/keep.txt'), { code: 'ENOENT' });
+  await catalog.undelete('keep.txt');
+  vfs.invalidate();
+  t.is((await vfs.getattr('/keep.txt')).ino, ino);
+  t.is((await vfsOser(vfs).readFile('keep.txt')).toString(), 'precious');
+});
+
+test('xattrs: user.* is user metadata, user.deimos.* status and actions, other namespaces unsupported', async (t) => {
+  const { vfs, catalog, cache } = await makeEnv();
+  await file(vfs, '/f', 'x');
+  await vfs.setxattr('/f', 'user.project', Buffer.from('apollo'), 0, ROOT_CALLER);
+  t.deepEqual((await catalog.getObject({ oid: 'f' }))!.userMd, { project: 'apollo' });
+  t.is((await vfs.getxattr('/f', 'user.project')).toString(), 'apollo');
+  t.deepEqual(await vfs.listxattr('/f'), ['user.project']);
+  await t.throwsAsync(vfs.setxattr('/f', 'user.project', Buffer.from('x'), 1, ROOT_CALLER), { code: 'EEXIST' });
+  await t.throwsAsync(vfs.setxattr('/f', 'user.none', Buffer.from('x'), 2, ROOT_CALLER), { code: 'ENODATA' });
+  t.is((await vfs.getxattr('/f', 'user.deimos.version')).toString(), '1');
+  t.is((await vfs.getxattr('/f', 'user.deimos.state')).toString(), 'dirty');
+  t.is((await vfs.getxattr('/f', 'user.deimos.copies')).toString(), '');
+  await t.throwsAsync(vfs.setxattr('/f', 'user.deimos.state', Buffer.from('x'), 0, ROOT_CALLER), { code: 'EPERM' });
+  for (const a of ['stage', 'flush', 'release']) await vfs.setxattr('/f', `user.deimos.${a}`, Buffer.from('1'), 0, ROOT_CALLER);
+  t.deepEqual(cache.calls.map((c) => c.op), ['stage', 'flush', 'release']);
+  await t.throwsAsync(vfs.getxattr('/f', 'trusted.x'), { code: 'ENOTSUP' });
+  await t.throwsAsync(vfs.setxattr('/f', 'security.selinux', Buffer.from('x'), 0, ROOT_CALLER), { code: 'ENOTSUP' });
+  await t.throwsAsync(vfs.getxattr('/f', 'user.missing'), { code: 'ENODATA' });
+  await vfs.removexattr('/f', 'user.project', ROOT_CALLER);
+  t.deepEqual(await vfs.listxattr('/f'), []);
+  await t.throwsAsync(vfs.removexattr('/f', 'user.deimos.version', ROOT_CALLER), { code: 'EPERM' });
+  await vfs.mkdir('/d', 0o755, ROOT_CALLER);
+  t.deepEqual(await vfs.listxattr('/d'), []);
+  await t.throwsAsync(vfs.setxattr('/d', 'user.a', Buffer.from('x'), 0, ROOT_CALLER), { code: 'ENOTSUP' });
+  await t.throwsAsync(vfs.setxattr('/.deimos/versions/f/1', 'user.a', Buffer.from('x'), 0, ROOT_CALLER), { code: 'EROFS' });
+  t.is((await vfs.getxattr('/.deimos/versions/f/1', 'user.deimos.version')).toString(), '1');
+});
+
+test('the control directory: reserved name, generations of a path, copies need a reader', async (t) => {
+  const { vfs } = await makeEnv();
+  await t.throwsAsync(vfs.mkdir('/.deimos', 0o755, ROOT_CALLER), { code: 'EROFS' });
+  await t.throwsAsync(vfs.create('/.deimos/x', S_IFREG | 0o644, 0, ROOT_CALLER), { code: 'EROFS' });
+  await t.throwsAsync(vfs.getattr('/.deimos/nothing'), { code: 'ENOENT' });
+  await file(vfs, '/g', 'gen1');
+  await vfs.unlink('/g', ROOT_CALLER);
+  await file(vfs, '/g', 'gen2');
+  const names = (await vfs.readdir('/.deimos/versions/g')).names.filter((n) => !n.startsWith('.')).sort();
+  t.is(names.length, 2);
+  t.true(names.includes('1'));
+  t.regex(names.find((n) => n !== '1')!, /^1\.[0-9a-f]{8}$/);
+  t.deepEqual((await vfs.readdir('/.deimos/copies/g')).names, ['.', '..']);
+  t.true((await vfs.readdir('/.deimos/copies')).names.includes('g'));
+  await t.throwsAsync(vfs.open('/.deimos/versions/g/1', O_WRONLY, ROOT_CALLER), { code: 'EROFS' });
+});
+
+test('statfs reports the media of the catalog', async (t) => {
+  const { vfs, catalog } = await makeEnv();
+  await catalog.addMedia([{ family: 'tape', name: 'T1', admStatus: 'unlocked', sizeTotal: 18e12, sizeFree: 10e12 },
+    { family: 'tape', name: 'T2', admStatus: 'unlocked', sizeTotal: 18e12, sizeFree: 18e12 }]);
+  const s = await vfs.statfs();
+  t.true(s.blocks < 2 ** 32);
+  t.is(s.blocks * s.frsize, 36e12 - (36e12 % s.frsize));
+  t.true(Math.abs(s.bavail * s.frsize - 28e12) < s.frsize * 2);
+  t.is(s.namemax, 255);
+});
