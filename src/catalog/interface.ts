@@ -240,6 +240,51 @@ export interface ObjectSelector {
   version?: number;
 }
 
+/** State of a cache entry (see src/cache/interface.ts for the diagram). */
+export type CacheEntryState = 'dirty' | 'flushing' | 'clean' | 'staging';
+
+/** One object version that has bytes in the disk cache of the FUSE front-end. */
+export interface CacheEntryRow {
+  uuid: string;
+  version: number;
+  /** The version's current oid: read from the object, so it follows renames. */
+  oid: string;
+  state: CacheEntryState;
+  /** Bytes of the cache file (the object's size while dirty). */
+  size: number;
+  /** Name of the cache file inside the cache directory. */
+  file: string;
+  /** When it became dirty (null unless dirty or flushing). */
+  dirtySince: number | null;
+  lastAccess: number;
+  /** Failed flushes in a row, and the time before which no flush is tried again. */
+  flushAttempts: number;
+  flushAfter: number | null;
+}
+
+export type CacheEntryInput = Omit<CacheEntryRow, 'oid'>;
+
+/**
+ * A version with no copy yet, its bytes in the disk cache: what `create` of
+ * the mount makes. Same oid rules as beginPut (EEXIST without overwrite,
+ * EISDIR, ENOTDIR, parents created, EBUSY while a put of the oid runs).
+ */
+export interface CreateVersionArgs {
+  oid: string;
+  overwrite: boolean;
+  attrs: PosixAttrs;
+  userMd?: Record<string, string>;
+  size?: number;
+  /**
+   * The identity the caller expects (it named a cache file after it):
+   * ESTALE when the catalog would choose another uuid or version. A uuid
+   * that no object has yet is taken as the uuid of a new object.
+   */
+  expect?: { uuid: string; version: number };
+  /** A dirty cache entry for the new version, inserted in the same transaction. */
+  cache?: { file: string };
+}
+
 export interface Catalog {
   close(): Promise<void>;
 
@@ -304,6 +349,18 @@ export interface Catalog {
   setEntryAttrs(path: string, patch: Partial<PosixAttrs>): Promise<NsEntry>;
   /** Renames a file, symlink or directory (with everything under it). Replaces a file/symlink/empty dir at dst. */
   rename(src: string, dst: string): Promise<void>;
+
+  // versions written through the disk cache, and its entries
+  /** Makes a new alive version with no copy (see CreateVersionArgs). */
+  createVersion(args: CreateVersionArgs): Promise<ObjectRow>;
+  /** Size and mtime (ctime follows) of a version with no copy yet, and of its cache entry. EBUSY once it has a copy. */
+  setObjectSize(uuid: string, version: number, size: number, mtime: number): Promise<ObjectRow>;
+  /** Inserts or replaces entries; ENOENT when their version does not exist. */
+  upsertCacheEntries(entries: CacheEntryInput[]): Promise<void>;
+  getCacheEntry(uuid: string, version: number): Promise<CacheEntryRow | null>;
+  listCacheEntries(filter?: { states?: CacheEntryState[] }): Promise<CacheEntryRow[]>;
+  /** Returns how many existed. */
+  deleteCacheEntries(keys: { uuid: string; version: number }[]): Promise<number>;
 
   // logs
   addLog(log: NewLog): Promise<void>;

@@ -184,6 +184,29 @@ export const MIGRATIONS: readonly Migration[] = [
       `INSERT INTO counters (name, value) VALUES ('ino', 1)`,
     ],
   },
+  {
+    version: 2,
+    name: 'disk cache entries',
+    steps: [
+      // The oid is not stored: it is the object's, which renames change.
+      // Entries go with their version (hard delete); the cache then finds
+      // their files unclaimed and removes them.
+      `CREATE TABLE cache_entries (
+        uuid TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('dirty', 'flushing', 'clean', 'staging')),
+        size INTEGER NOT NULL CHECK (size >= 0),
+        file TEXT NOT NULL,
+        dirty_since INTEGER,
+        last_access INTEGER NOT NULL,
+        flush_attempts INTEGER NOT NULL DEFAULT 0,
+        flush_after INTEGER,
+        PRIMARY KEY (uuid, version),
+        FOREIGN KEY (uuid, version) REFERENCES objects (uuid, version) ON DELETE CASCADE
+      )`,
+      `CREATE INDEX cache_entries_state ON cache_entries (state)`,
+    ],
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

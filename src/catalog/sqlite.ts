@@ -6,11 +6,12 @@
  */
 import { pidAlive } from './base.js';
 import type {
-  BeginPutArgs, Catalog, CommitPutArgs, CopyRow, DirRow, DrivePatch, DriveRow, ExtentRow, ExtentState, Family, LibraryElement,
+  BeginPutArgs, CacheEntryInput, CacheEntryRow, CacheEntryState, Catalog, CommitPutArgs, CopyRow, CreateVersionArgs, DirRow, DrivePatch, DriveRow, ExtentRow, ExtentState, Family, LibraryElement,
   ListMode, LogFilter, LogRow, MediumPatch, MediumRow, NewExtent, NewLog, NewMedium, NsEntry, ObjectFilter, ObjectRow,
   ObjectSelector, PosixAttrs, PutReservation, SymlinkRow,
 } from './interface.js';
 import { bulkInsertObjects, type BulkObject } from './sqlite/bulk.js';
+import * as cache from './sqlite/cache.js';
 import { Connection } from './sqlite/connection.js';
 import type { Ctx } from './sqlite/context.js';
 import * as ext from './sqlite/extents.js';
@@ -119,6 +120,16 @@ export class SqliteCatalog implements Catalog {
   unlinkSymlink(path: string): Promise<void> { return this.w((c) => ns.unlinkSymlink(c, path)); }
   setEntryAttrs(path: string, patch: Partial<PosixAttrs>): Promise<NsEntry> { return this.w((c) => ns.setEntryAttrs(c, path, patch)); }
   rename(src: string, dst: string): Promise<void> { return this.w((c) => ns.rename(c, src, dst)); }
+
+  // versions written through the disk cache, and its entries
+  createVersion(args: CreateVersionArgs): Promise<ObjectRow> { return this.w((c) => cache.createVersion(c, args)); }
+  setObjectSize(uuid: string, version: number, size: number, mtime: number): Promise<ObjectRow> {
+    return this.w((c) => cache.setObjectSize(c, uuid, version, size, mtime));
+  }
+  upsertCacheEntries(e: CacheEntryInput[]): Promise<void> { return this.w((c) => cache.upsertCacheEntries(c, e)); }
+  getCacheEntry(uuid: string, version: number): Promise<CacheEntryRow | null> { return this.r((c) => cache.getCacheEntry(c, uuid, version)); }
+  listCacheEntries(f?: { states?: CacheEntryState[] }): Promise<CacheEntryRow[]> { return this.r((c) => cache.listCacheEntries(c, f)); }
+  deleteCacheEntries(keys: { uuid: string; version: number }[]): Promise<number> { return this.w((c) => cache.deleteCacheEntries(c, keys)); }
 
   // logs and state
   addLog(log: NewLog): Promise<void> { return this.w((c) => journal.addLog(c, log)); }

@@ -210,9 +210,32 @@ export class Store {
       throw new DeimosError('EEXIST', `object '${obj.oid}' already has a copy '${t.copyName}'`, 'choose another copy name, or delete that copy first');
     }
     const source = await spool(obj, (sink) => this.read({ object: obj, sink, copyName: a.fromCopy }));
+    try {
+      return await this.putCopyFromSource(obj, { ...a, copyName: t.copyName }, source);
+    } finally {
+      await source.close();
+    }
+  }
+
+  /**
+   * Adds a copy of an existing version, its bytes read from `source`: how
+   * `copy create` makes a second copy and how the disk cache flushes a
+   * version written through the mount (which has no copy before). The source
+   * must hold exactly the version's size. `beforeCommit` runs right before
+   * the copy is recorded, with nothing awaited in between: throwing there
+   * aborts the put (the cache does so when the file changed meanwhile).
+   */
+  async putCopyFromSource(obj: ObjectRow, target: PutTarget, source: ObjectSource,
+    opts: { beforeCommit?: () => void; onProgress?: PutArgs['onProgress'] } = {}): Promise<CopyRow> {
+    const t = this.target(target);
+    if (source.size !== obj.size) {
+      throw new DeimosError('EINVAL', `a copy of '${obj.oid}' version ${obj.version} needs ${obj.size} bytes, the source has ${source.size}`,
+        'the version changed; read it again');
+    }
     const res = await this.catalog.beginPut({ oid: obj.oid, overwrite: true, owner: process.pid, copyOf: { uuid: obj.uuid, version: obj.version } });
     try {
-      const written = await this.writeCopy(res, t, source);
+      const written = await this.writeCopy(res, t, source, opts.onProgress);
+      opts.beforeCommit?.();
       await this.catalog.commitPut({
         reservation: res, size: obj.size, userMd: obj.userMd, attrs: obj, grouping: t.grouping,
         copy: { copyName: t.copyName, family: t.family, layout: written.layout, status: 'complete' },
@@ -221,8 +244,6 @@ export class Store {
     } catch (e) {
       await this.abort(res);
       throw e;
-    } finally {
-      await source.close();
     }
     const copies = await this.catalog.listCopies(obj.uuid, obj.version);
     return copies.find((c) => c.copyName === t.copyName)!;

@@ -4,6 +4,7 @@
  * gets a fresh, empty catalog and uses only the Catalog interface.
  */
 import test from 'ava';
+import { cacheContract } from './catalog-contract/cache.js';
 import type { ContractTest, MakeCatalog } from './catalog-contract/helpers.js';
 import { mediaContract } from './catalog-contract/media.js';
 import { miscContract } from './catalog-contract/misc.js';
@@ -29,4 +30,5 @@ export function runCatalogContract(name: string, makeCatalog: MakeCatalog): void
   objectsContract(ct);
   namespaceContract(ct);
   miscContract(ct);
+  cacheContract(ct);
 }

@@ -69,6 +69,11 @@ export function beginPut(c: Ctx, args: BeginPutArgs): PutReservation {
   return { oid: resOid, uuid, version, owner: args.owner, createdAt };
 }
 
+/** A new name for `oid` outside the put protocol must respect a put in progress on it (EBUSY), or take a stale one over. */
+export function takeOverPutLock(c: Ctx, oid: string): void {
+  takeOverStale(c, c.conn.stmt(`SELECT * FROM reservations WHERE kind = 'put' AND oid = ?`).get(oid) as ReservationRow | undefined);
+}
+
 /** EBUSY while the owner of `r` runs; otherwise its pending extents become orphan and it is dropped. */
 function takeOverStale(c: Ctx, r: ReservationRow | undefined): void {
   if (!r) return;
