@@ -1,0 +1,156 @@
+/**
+ * An open file of the mount, and the two rules every change of the bytes
+ * obeys:
+ * - before: the entry is a version still being written (dirty, or flushing,
+ *   which the change cancels); a clean entry first becomes the next version;
+ *   room is made for what the write adds;
+ * - durable: `commitSize` fsyncs the file (and its name), then records size
+ *   and mtime in the catalog. close and fsync return only after it.
+ */
+import type { ObjectRow } from '../catalog/index.js';
+import { DeimosError } from '../core/index.js';
+import { resize, type Ctx } from './context.js';
+import type { Entry } from './entry.js';
+import type { CacheHandle } from './interface.js';
+import { nextVersion } from './versions.js';
+
+export class Handle implements CacheHandle {
+  closed = false;
+  /** Something was written or truncated through this handle. */
+  changed = false;
+
+  constructor(private readonly c: Ctx, readonly entry: Entry, readonly writable: boolean, readonly oid: string) {}
+
+  get uuid(): string { return this.entry.uuid; }
+  get version(): number { return this.entry.version; }
+  get path(): string { return this.c.dir.path(this.entry.file); }
+  get fd(): number { return this.entry.fh?.fd ?? -1; }
+
+  size(): number {
+    return this.entry.size;
+  }
+
+  async read(buf: Buffer, length: number, position: number): Promise<number> {
+    this.check(false);
+    const e = this.entry;
+    e.lastAccess = this.c.wallNow();
+    const { bytesRead } = await e.fh!.read(buf, 0, Math.min(length, buf.length), position);
+    return bytesRead;
+  }
+
+  async write(buf: Buffer, length: number, position: number): Promise<number> {
+    this.check(true);
+    const n = Math.min(length, buf.length);
+    const e = await beginChange(this.c, this, position + n);
+    try {
+      let done = 0;
+      while (done < n) {
+        const { bytesWritten } = await e.fh!.write(buf, done, n - done, position + done);
+        done += bytesWritten;
+      }
+      if (position + n > e.size) resize(this.c, e, position + n);
+    } finally {
+      endChange(this.c, e);
+    }
+    this.changed = true;
+    return n;
+  }
+
+  async truncate(size: number): Promise<void> {
+    this.check(true);
+    if (!Number.isInteger(size) || size < 0) throw new DeimosError('EINVAL', `invalid size ${size}`, 'give a byte count');
+    const e = await beginChange(this.c, this, size);
+    try {
+      await e.fh!.truncate(size);
+      resize(this.c, e, size);
+    } finally {
+      endChange(this.c, e);
+    }
+    this.changed = true;
+  }
+
+  async fsync(): Promise<void> {
+    this.check(false);
+    await commitSize(this.c, this.entry);
+  }
+
+  private check(write: boolean): void {
+    if (this.closed) throw new DeimosError('EBADF', `'${this.oid}' is closed`, 'open it again');
+    if (write && !this.writable) throw new DeimosError('EBADF', `'${this.oid}' is open read-only`, 'open it for writing');
+  }
+}
+
+/**
+ * Makes `h`'s entry writable and marks a change as started. The marks are
+ * set in the same tick as the last state check, so a flush deciding whether
+ * to record its copy sees either the change or a clean entry, never neither.
+ */
+async function beginChange(c: Ctx, h: Handle, end: number): Promise<Entry> {
+  const growth = end - h.entry.size;
+  if (growth > 0 && !(await c.cleaner.makeRoom(growth))) {
+    throw new DeimosError('ENOSPC', `the disk cache is full (${c.usage.bytes} of ${c.opts.sizeBytes} bytes, none evictable)`,
+      'wait for dirty files to be flushed, or raise cache.size');
+  }
+  for (;;) {
+    const e = h.entry;
+    if (e.committing) {
+      await e.committing;
+      continue;
+    }
+    if (e.state === 'dirty' || e.state === 'flushing') {
+      e.gen++;
+      e.inflight++;
+      e.unsynced = true;
+      e.mtime = c.wallNow();
+      e.lastAccess = e.mtime;
+      return e;
+    }
+    if (e.state !== 'clean') throw new DeimosError('EIO', `cache entry ${e.file} is ${e.state} under an open handle`, 'this is a bug; report it');
+    await c.locks.run(e.key, async () => {
+      if (e.state === 'clean' && !e.committing) await nextVersion(c, e, e);
+    });
+  }
+}
+
+function endChange(_c: Ctx, e: Entry): void {
+  e.inflight--;
+  e.gen++;
+}
+
+/**
+ * Fsyncs the entry's file and records its size and mtime, one commit after
+ * the other per entry. Returns the version's row when something was
+ * committed, null when nothing had changed.
+ */
+export function commitSize(c: Ctx, e: Entry): Promise<ObjectRow | null> {
+  const run = async (): Promise<ObjectRow | null> => {
+    if (!e.unsynced) return null;
+    e.unsynced = false;
+    const size = e.size;
+    const mtime = e.mtime;
+    try {
+      if (e.fh) {
+        await e.fh.datasync();
+      } else {
+        const fh = await c.dir.openRw(e.file);
+        try { await fh.datasync(); } finally { await fh.close(); }
+      }
+      if (e.dirUnsynced) {
+        e.dirUnsynced = false;
+        try {
+          await c.dir.sync();
+        } catch (err) {
+          e.dirUnsynced = true;
+          throw err;
+        }
+      }
+      return await c.catalog.setObjectSize(e.uuid, e.version, size, mtime);
+    } catch (err) {
+      e.unsynced = true;
+      throw err;
+    }
+  };
+  const p = e.sizeChain.then(run, run);
+  e.sizeChain = p.catch(() => undefined);
+  return p;
+}

@@ -1,0 +1,251 @@
+/**
+ * The write-back queue: which dirty files to flush, and when. It knows each
+ * item only as {key, size, dirty since} plus `put(key)`, so it is tested
+ * with no cache at all (rclone's vfscache/writeback, rebuilt on our terms):
+ *
+ * - a group starts when the eligible items reach `nb` files or `bytes`
+ *   bytes, or the oldest is `ageMs` old; the group is every eligible item,
+ *   all put at once so that the tape scheduler writes them back to back and
+ *   syncs them together;
+ * - eligible: not being put, not held (open for write), not backing off;
+ * - a failed put backs off (doubling delays); a put that finds its file
+ *   changed meanwhile ('changed') leaves the item queued, as does a re-add
+ *   while the put ran (cancel on modify);
+ * - `flush(keys)` puts items now whatever the thresholds, and may wait.
+ */
+import type { Logger } from '../core/index.js';
+import { Kick, type Timers } from './timers.js';
+
+export type PutOutcome = 'done' | 'changed';
+
+export interface WritebackPolicy {
+  ageMs: number;
+  nb: number;
+  bytes: number;
+  backoffBaseMs: number;
+  backoffMaxMs: number;
+}
+
+export interface WritebackDeps<K> {
+  policy: WritebackPolicy;
+  timers: Timers;
+  put(key: K): Promise<PutOutcome>;
+  /** Told before the puts of a group start (the cache records them as flushing in one transaction). */
+  onGroup?(keys: K[]): Promise<void>;
+  /** Told after a failure, with the backoff chosen (the cache records it). */
+  onRetry?(key: K, attempts: number, notBefore: number): void;
+  log?: Logger;
+}
+
+interface Waiter { resolve(): void; reject(e: unknown): void }
+
+interface Item<K> {
+  key: K;
+  size: number;
+  dirtySince: number;
+  attempts: number;
+  notBefore: number;
+  /** Bumped by every add: a put that started at another seq no longer covers the item. */
+  seq: number;
+  running: boolean;
+  forced: boolean;
+  /** Waiters for the next put to start, and for the one running. */
+  waiting: Waiter[];
+  covered: Waiter[];
+}
+
+export interface WritebackStats { queued: number; bytes: number; running: number; groups: number; puts: number; failures: number }
+
+export class WritebackQueue<K> {
+  private readonly items = new Map<K, Item<K>>();
+  private readonly holds = new Map<K, number>();
+  private readonly kick = new Kick();
+  private readonly running = new Set<Promise<void>>();
+  private stopped = false;
+  private readonly loopDone: Promise<void>;
+  private readonly counters = { groups: 0, puts: 0, failures: 0 };
+
+  constructor(private readonly d: WritebackDeps<K>) {
+    this.loopDone = this.loop();
+  }
+
+  /** Queues a new or modified item; the age of a re-added item counts from its first add. */
+  add(key: K, size: number, dirtySince = this.d.timers.now()): void {
+    const it = this.items.get(key);
+    if (it) {
+      it.size = size;
+      it.seq++;
+    } else {
+      this.items.set(key, { key, size, dirtySince, attempts: 0, notBefore: 0, seq: 0, running: false, forced: false, waiting: [], covered: [] });
+    }
+    this.kick.kick();
+  }
+
+  /** Forgets an item (its file is gone); whoever waits for it is released. */
+  remove(key: K): void {
+    const it = this.items.get(key);
+    if (!it) return;
+    this.items.delete(key);
+    for (const w of [...it.waiting, ...it.covered]) w.resolve();
+  }
+
+  has(key: K): boolean {
+    return this.items.has(key);
+  }
+
+  /** Open for write: not flushed by the thresholds until released. */
+  hold(key: K): void {
+    this.holds.set(key, (this.holds.get(key) ?? 0) + 1);
+  }
+
+  release(key: K): void {
+    const n = (this.holds.get(key) ?? 0) - 1;
+    if (n > 0) this.holds.set(key, n);
+    else this.holds.delete(key);
+    this.kick.kick();
+  }
+
+  /**
+   * Puts the given items (all when omitted) now. With `wait`, resolves once
+   * each has been put by a put that started after this call, or rejects with
+   * the first failure; a put cancelled by a change waits for the next one.
+   */
+  async flush(keys?: K[], opts: { wait?: boolean } = {}): Promise<void> {
+    const targets = keys === undefined ? [...this.items.values()] : keys.map((k) => this.items.get(k)).filter((x): x is Item<K> => !!x);
+    const waits: Promise<void>[] = [];
+    for (const it of targets) {
+      it.forced = true;
+      if (opts.wait) waits.push(new Promise<void>((resolve, reject) => it.waiting.push({ resolve, reject })));
+    }
+    this.kick.kick();
+    await Promise.all(waits);
+  }
+
+  stats(): WritebackStats {
+    let bytes = 0;
+    let running = 0;
+    for (const it of this.items.values()) {
+      bytes += it.size;
+      if (it.running) running++;
+    }
+    return { queued: this.items.size, bytes, running, ...this.counters };
+  }
+
+  /** Stops starting puts; resolves when those running are over. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.kick.kick();
+    await this.loopDone;
+    await Promise.all([...this.running]);
+  }
+
+  private eligible(it: Item<K>, now: number): boolean {
+    return !it.running && !this.holds.has(it.key) && it.notBefore <= now;
+  }
+
+  /** The group to put now, or null and the time at which to look again. */
+  pick(now: number): { group: Item<K>[] } | { next: number | null } {
+    const p = this.d.policy;
+    const ready: Item<K>[] = [];
+    let bytes = 0;
+    let oldest = Infinity;
+    let next: number | null = null;
+    let forced = false;
+    for (const it of this.items.values()) {
+      if (it.running) continue;
+      if (it.forced) forced = true;
+      if (!this.eligible(it, now)) {
+        // Backing off: look again when it may go, it may then complete a count or volume.
+        if (!this.holds.has(it.key)) next = Math.min(next ?? Infinity, it.notBefore);
+        continue;
+      }
+      ready.push(it);
+      bytes += it.size;
+      oldest = Math.min(oldest, it.dirtySince);
+    }
+    const due = ready.length > 0 && (ready.length >= p.nb || bytes >= p.bytes || oldest + p.ageMs <= now);
+    if (due || forced) {
+      const group = due ? ready : [];
+      for (const it of this.items.values()) if (it.forced && !it.running && !group.includes(it)) group.push(it);
+      return { group };
+    }
+    if (ready.length > 0) next = Math.min(next ?? Infinity, oldest + p.ageMs);
+    return { next };
+  }
+
+  private async loop(): Promise<void> {
+    while (!this.stopped) {
+      const now = this.d.timers.now();
+      const r = this.pick(now);
+      if ('group' in r) {
+        const p = this.runGroup(r.group).finally(() => this.running.delete(p));
+        this.running.add(p);
+        continue;
+      }
+      await this.d.timers.waitUntilKick(r.next === null ? null : r.next - now, this.kick.next());
+    }
+  }
+
+  private async runGroup(group: Item<K>[]): Promise<void> {
+    this.counters.groups++;
+    const seqs = new Map<Item<K>, number>();
+    for (const it of group) {
+      it.running = true;
+      it.forced = false;
+      it.covered.push(...it.waiting);
+      it.waiting = [];
+      seqs.set(it, it.seq);
+    }
+    let groupError: unknown = null;
+    try {
+      await this.d.onGroup?.(group.map((it) => it.key));
+    } catch (e) {
+      groupError = e;
+    }
+    await Promise.all(group.map(async (it) => {
+      try {
+        if (groupError) throw groupError;
+        this.counters.puts++;
+        const outcome = await this.d.put(it.key);
+        this.settle(it, outcome, seqs.get(it)!);
+      } catch (e) {
+        this.fail(it, e);
+      }
+    }));
+    this.kick.kick();
+  }
+
+  private settle(it: Item<K>, outcome: PutOutcome, seq: number): void {
+    it.running = false;
+    if (this.items.get(it.key) !== it) return;
+    if (outcome === 'done' && it.seq === seq) {
+      this.items.delete(it.key);
+      for (const w of [...it.covered, ...it.waiting]) w.resolve();
+      return;
+    }
+    // Changed during the put: what the waiters wanted flushed is not yet.
+    it.attempts = 0;
+    it.waiting.unshift(...it.covered);
+    it.covered = [];
+  }
+
+  private fail(it: Item<K>, e: unknown): void {
+    it.running = false;
+    this.counters.failures++;
+    if (this.items.get(it.key) !== it) return;
+    it.attempts++;
+    const p = this.d.policy;
+    const delay = Math.min(p.backoffMaxMs, p.backoffBaseMs * 2 ** (it.attempts - 1));
+    it.notBefore = this.d.timers.now() + delay;
+    this.d.log?.warn({ err: e, key: String(it.key), attempts: it.attempts, retryInMs: delay }, 'flush failed; will retry');
+    this.d.onRetry?.(it.key, it.attempts, it.notBefore);
+    for (const w of it.covered) w.reject(e);
+    it.covered = [];
+  }
+
+  /** Attempts and backoff of an item, for the cache's catalog entry. */
+  backoff(key: K): { attempts: number; notBefore: number } | null {
+    const it = this.items.get(key);
+    return it ? { attempts: it.attempts, notBefore: it.notBefore } : null;
+  }
+}
