@@ -10,6 +10,7 @@ import type { CommandResult, Event } from '../service/index.js';
 import { formatRecords, parseFormat, selectFields } from './format.js';
 import { Progress } from './progress.js';
 import { benchSched } from './benchSched.js';
+import { mountAction, umountAction } from './mount.js';
 
 interface Globals { verbose: number; quiet: number; config?: string }
 
@@ -237,6 +238,31 @@ export function buildProgram(): Command {
       const { config, log, home } = setup(program.opts<Globals>(), 'daemon_level');
       await runDaemon({ home, config, log, onReady: () => process.stdout.write(`deimos: service ready (pid ${process.pid})\n`) });
     });
+
+  program.command('mount').description('mount the store: the service with its disk cache and a FUSE file system')
+    .argument('<mountpoint>')
+    .option('--cache-dir <dir>', 'disk cache directory (default: cache.dir, or $DEIMOS_HOME/cache)')
+    .option('--cache-size <size>', 'disk cache size, e.g. 200G (default: cache.size)')
+    .option('--foreground', 'stay in the foreground (default: detach once mounted)')
+    .option('-o, --options <opts>', 'mount options: allow_other, or libfuse2 -o options (repeatable)', collect, [])
+    .action(async (mountpoint: string, o) => {
+      const env = setup(program.opts<Globals>(), 'daemon_level');
+      await mountAction(env, mountpoint, { cacheDir: o.cacheDir, cacheSize: o.cacheSize, foreground: o.foreground, options: o.options });
+    });
+
+  program.command('umount').alias('unmount').description('unmount: the service stops; dirty files stay in the cache for the next mount')
+    .argument('<mountpoint>')
+    .action(async (mountpoint: string) => { await umountAction(setup(program.opts<Globals>(), 'level'), mountpoint); });
+
+  program.command('stage').description('queue recalls of files into the disk cache (returns at once)')
+    .argument('<path...>', 'paths in the mount, or object ids')
+    .option('-r, --recursive', 'everything below directories')
+    .action((paths: string[], o) => send(program, 'stage', { paths, recursive: Boolean(o.recursive) }));
+
+  program.command('flush').description('write dirty files of the disk cache to their media now')
+    .argument('[path...]', 'paths in the mount or object ids (default: all dirty files)')
+    .option('--wait', 'return once they are on media (synced)')
+    .action((paths: string[], o) => send(program, 'flush', { paths, wait: Boolean(o.wait) }));
 
   program.command('ping', { hidden: true }).action(() => send(program, 'ping', {}));
   return program;

@@ -78,8 +78,9 @@ export class OpenFiles {
     return this.fds.size;
   }
 
-  all(): OpenFile[] {
-    return [...this.fds.values()];
+  /** Handle numbers of every open file. */
+  handles(): number[] {
+    return [...this.fds.keys()];
   }
 
   /** What getattr shows for a file while writers have it open: their size and times, not the catalog's yet. */

@@ -44,6 +44,16 @@ export class Vfs {
     return this.table.size;
   }
 
+  /**
+   * Closes every file still open (at unmount, when the kernel will send no
+   * more releases): what was written becomes a version the flusher takes.
+   */
+  async closeAll(): Promise<void> {
+    for (const fd of this.table.handles()) {
+      await this.release(fd).catch((e: unknown) => this.deps.log.error({ err: e, fd }, 'closing a file left open at unmount'));
+    }
+  }
+
   async getattr(p: string): Promise<Stat> {
     const path = catalogPath(p);
     const rest = controlPart(path);

@@ -5,12 +5,23 @@ import { createScheduler, type Scheduler } from '../scheduler/index.js';
 import { createClock, type Clock } from '../clock/index.js';
 import { createLibrary, type Library } from '../library/index.js';
 import { Store } from '../store/index.js';
+import type { FileCache } from '../cache/interface.js';
+
+/** The mount a service serves (deimos mount): where, and how to stop it from a command. */
+export interface ServedMount {
+  readonly mountpoint: string;
+  stop(): void;
+}
 
 /**
  * The service object: everything one owner process holds. No other mutable
  * state exists outside it; commands and the mount reach resources through it.
  */
 export class Service {
+  /** The disk cache of the mount; null unless this service serves one. */
+  cache: FileCache | null = null;
+  mount: ServedMount | null = null;
+
   private constructor(
     readonly paths: HomePaths,
     readonly config: Config,

@@ -4,12 +4,14 @@ import type { CallContext, CommandResult, Request } from '../protocol.js';
 import { objectCommands } from './objects.js';
 import { dirCommands } from './media.js';
 import { libraryCommands } from './tape.js';
+import { cacheCommands } from './cache.js';
 import type { Registry } from './registry.js';
 
 const commands: Registry = {
   ...objectCommands,
   ...dirCommands,
   ...libraryCommands,
+  ...cacheCommands,
   async ping() {
     return { lines: [`pong ${process.pid}`] };
   },

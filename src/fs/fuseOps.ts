@@ -1,0 +1,70 @@
+/**
+ * FUSE glue: each op builds the caller, calls the Vfs and answers with the
+ * value or the negated errno. Decisions live in the Vfs, not here.
+ */
+import { toDeimosError, type Logger } from '../core/index.js';
+import { UTIME_NOW, UTIME_OMIT, type FuseContext, type FuseOps, type FuseResult, type FuseStat, type FuseTimespec } from './fuseBinding.js';
+import type { Caller, Stat, TimeArg } from './types.js';
+import type { Vfs } from './vfs.js';
+
+const caller = (ctx: FuseContext): Caller => ({ uid: ctx.uid, gid: ctx.gid, pid: ctx.pid });
+
+function timeArg(t: FuseTimespec): TimeArg {
+  if (t.nsec === UTIME_OMIT) return 'omit';
+  if (t.nsec === UTIME_NOW) return 'now';
+  // Catalog times are milliseconds: keep them, drop the sub-millisecond rest.
+  return t.sec * 1000 + Math.floor(t.nsec / 1e6);
+}
+
+function fuseStat(s: Stat): FuseStat {
+  return { ...s };
+}
+
+export function fuseOps(vfs: Vfs, log: Logger): FuseOps {
+  /** Answers `cb` with the result of `work`, or its errno (internal errors are logged with their stack). */
+  const answer = <T>(op: string, path: string, work: () => Promise<T>, ok: (v: T) => void, cb: (r: FuseResult) => void): void => {
+    work().then(ok, (e: unknown) => {
+      const err = toDeimosError(e);
+      if (err.code === 'EIO') log.error({ err: e, op, path }, 'file system operation failed');
+      else log.debug({ op, path, code: err.code, reason: err.message }, 'refused');
+      cb(-err.errno);
+    });
+  };
+  const done = (op: string, path: string, work: () => Promise<unknown>, cb: (r?: FuseResult) => void) =>
+    answer(op, path, work, () => cb(0), cb);
+
+  return {
+    getattr: (path, cb) => answer('getattr', path, () => vfs.getattr(path), (s) => cb(0, fuseStat(s)), cb),
+    fgetattr: (path, _fd, cb) => answer('fgetattr', path, () => vfs.getattr(path), (s) => cb(0, fuseStat(s)), cb),
+    readdir: (path, cb) => answer('readdir', path, () => vfs.readdir(path), (r) => cb(0, r.names, r.stats.map(fuseStat)), cb),
+    readlink: (path, cb) => answer('readlink', path, () => vfs.readlink(path), (t) => cb(0, t), cb),
+    statfs: (path, cb) => answer('statfs', path, () => vfs.statfs(), (s) => cb(0, s), cb),
+
+    mkdir: (path, mode, cb, ctx) => done('mkdir', path, () => vfs.mkdir(path, mode, caller(ctx)), cb),
+    rmdir: (path, cb, ctx) => done('rmdir', path, () => vfs.rmdir(path, caller(ctx)), cb),
+    symlink: (target, path, cb, ctx) => done('symlink', path, () => vfs.symlink(target, path, caller(ctx)), cb),
+    unlink: (path, cb, ctx) => done('unlink', path, () => vfs.unlink(path, caller(ctx)), cb),
+    rename: (src, dst, cb, ctx) => done('rename', src, () => vfs.rename(src, dst, caller(ctx)), cb),
+    link: (src, dst, cb) => done('link', dst, () => vfs.link(src, dst), cb),
+    chmod: (path, mode, cb, ctx) => done('chmod', path, () => vfs.chmod(path, mode, caller(ctx)), cb),
+    chown: (path, uid, gid, cb, ctx) => done('chown', path, () => vfs.chown(path, uid, gid, caller(ctx)), cb),
+    utimens: (path, atime, mtime, cb, ctx) => done('utimens', path, () => vfs.utimens(path, timeArg(atime), timeArg(mtime), caller(ctx)), cb),
+    truncate: (path, size, cb, ctx) => done('truncate', path, () => vfs.truncate(path, size, caller(ctx)), cb),
+    mknod: (path, mode, dev, cb, ctx) => done('mknod', path, () => vfs.mknod(path, mode, dev, caller(ctx)), cb),
+
+    create: (path, mode, flags, cb, ctx) => answer('create', path, () => vfs.create(path, mode, flags, caller(ctx)), (fd) => cb(0, fd), cb),
+    open: (path, flags, cb, ctx) => answer('open', path, () => vfs.open(path, flags, caller(ctx)), (fd) => cb(0, fd), cb),
+    // read and write answer a byte count; the buffer is only valid until then.
+    read: (path, fd, buf, len, pos, cb) => answer('read', path, () => vfs.read(fd, buf, len, pos), (n) => cb(n), (r) => cb(r as number)),
+    write: (path, fd, buf, len, pos, cb) => answer('write', path, () => vfs.write(fd, buf, len, pos), (n) => cb(n), (r) => cb(r as number)),
+    ftruncate: (path, fd, size, cb) => done('ftruncate', path, () => vfs.ftruncate(fd, size), cb),
+    flush: (path, fd, cb) => done('flush', path, () => vfs.flush(fd), cb),
+    fsync: (path, _datasync, fd, cb) => done('fsync', path, () => vfs.fsync(fd), cb),
+    release: (path, fd, cb) => done('release', path, () => vfs.release(fd), cb),
+
+    getxattr: (path, name, _pos, cb) => answer('getxattr', path, () => vfs.getxattr(path, name), (v) => cb(0, v), cb),
+    listxattr: (path, cb) => answer('listxattr', path, () => vfs.listxattr(path), (names) => cb(0, names), cb),
+    setxattr: (path, name, value, _pos, flags, cb, ctx) => done('setxattr', path, () => vfs.setxattr(path, name, Buffer.from(value), flags, caller(ctx)), cb),
+    removexattr: (path, name, cb, ctx) => done('removexattr', path, () => vfs.removexattr(path, name, caller(ctx)), cb),
+  };
+}

@@ -1,0 +1,109 @@
+/**
+ * Mounting a Vfs: clears a stale mount left by a killed process, refuses a
+ * live one, mounts with the options a tape-backed file system needs, and
+ * tells when the mount goes away (umount from outside, fusermount -u).
+ *
+ * The serving process never touches its own mount synchronously; the only
+ * look at it is /proc/self/mountinfo, which the kernel answers.
+ */
+import { readFile, stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { DeimosError, type Logger } from '../core/index.js';
+import { createFuse, forceUnmount, mountOptions } from './fuseBinding.js';
+import { fuseOps } from './fuseOps.js';
+import type { Vfs } from './vfs.js';
+
+export interface MountOptions {
+  allowOther?: boolean;
+  /** More -o options for libfuse2 (e.g. from `deimos mount -o`). */
+  extra?: string[];
+  /** How often the mount table is checked for an unmount done from outside. */
+  pollMs?: number;
+}
+
+export interface MountedFs {
+  readonly mountpoint: string;
+  /** Resolves when the mount is gone, whoever unmounted it. */
+  readonly gone: Promise<void>;
+  unmount(): Promise<void>;
+}
+
+/**
+ * Why these options: default_permissions makes the kernel enforce the
+ * stored modes and owners; atomic_o_trunc passes O_TRUNC to open, instead of
+ * an open for writing (which would first recall an archived file) followed
+ * by a truncate; attribute and entry timeouts stay at libfuse's 1 s.
+ */
+const ALWAYS = ['atomic_o_trunc'];
+
+export async function mountVfs(mnt: string, vfs: Vfs, log: Logger, o: MountOptions = {}): Promise<MountedFs> {
+  const mountpoint = resolve(mnt);
+  await prepareMountpoint(mountpoint, log);
+  const extra = [...ALWAYS, ...(o.extra ?? []).filter((x) => !ALWAYS.includes(x))];
+  const fuse = createFuse(mountpoint, fuseOps(vfs, log), mountOptions({
+    fsname: 'deimos', subtype: 'deimos', defaultPermissions: true, allowOther: o.allowOther ?? false, extra,
+  }));
+  try {
+    await fuse.mount();
+  } catch (e) {
+    throw new DeimosError('EIO', `cannot mount on ${mountpoint}: ${(e as Error).message}`, 'check /dev/fuse, fusermount and the mount point');
+  }
+  let unmounting: Promise<void> | null = null;
+  const gone = new Promise<void>((res) => {
+    const timer = setInterval(() => {
+      isMounted(mountpoint).then((m) => { if (!m) { clearInterval(timer); res(); } }, () => undefined);
+    }, o.pollMs ?? 500);
+  });
+  return {
+    mountpoint,
+    gone,
+    unmount() {
+      unmounting ??= (async () => {
+        if (await isMounted(mountpoint)) {
+          // Lazy: a shell whose cwd is inside must not keep the service alive.
+          await fuse.unmount().catch(async (e: Error) => {
+            log.warn({ err: e, mountpoint }, 'unmount failed; detaching lazily');
+            await forceUnmount(mountpoint).catch(() => undefined);
+          });
+        }
+        await gone;
+      })();
+      return unmounting;
+    },
+  };
+}
+
+/** A directory to mount on: a stale FUSE mount on it is cleared, a live mount is refused. */
+export async function prepareMountpoint(mountpoint: string, log: Logger): Promise<void> {
+  const st = await stat(mountpoint).catch((e: NodeJS.ErrnoException) => e);
+  if (st instanceof Error) {
+    if (st.code === 'ENOTCONN' || st.code === 'ECONNABORTED') {
+      log.warn({ mountpoint }, 'clearing a stale mount left by a process that died');
+      await forceUnmount(mountpoint).catch((e: Error) => {
+        throw new DeimosError('EBUSY', `cannot clear the stale mount on ${mountpoint}: ${e.message}`, `run 'fusermount -uz ${mountpoint}'`);
+      });
+      return prepareMountpoint(mountpoint, log);
+    }
+    if (st.code === 'ENOENT') throw new DeimosError('ENOENT', `mount point ${mountpoint} does not exist`, `create it: mkdir -p ${mountpoint}`);
+    throw new DeimosError('EIO', `cannot use ${mountpoint}: ${st.message}`);
+  }
+  if (!st.isDirectory()) throw new DeimosError('ENOTDIR', `mount point ${mountpoint} is not a directory`, 'give a directory');
+  if (await isMounted(mountpoint)) {
+    throw new DeimosError('EBUSY', `${mountpoint} is already mounted`, `unmount it first ('deimos umount ${mountpoint}')`);
+  }
+}
+
+/** True when something is mounted exactly on `mountpoint` (from the kernel's mount table). */
+export async function isMounted(mountpoint: string): Promise<boolean> {
+  const table = await readFile('/proc/self/mountinfo', 'utf8');
+  for (const line of table.split('\n')) {
+    const f = line.split(' ');
+    if (f.length > 4 && unescapeMountPath(f[4]!) === mountpoint) return true;
+  }
+  return false;
+}
+
+/** mountinfo writes space, tab, newline and backslash as octal escapes. */
+function unescapeMountPath(s: string): string {
+  return s.replace(/\\([0-7]{3})/g, (_m, o: string) => String.fromCharCode(parseInt(o, 8)));
+}
