@@ -9,8 +9,8 @@ import { ExtentReader } from './extentReader.js';
 import type { ExtentHeader, MediumIO, MediumSpace, WrittenExtent } from './interface.js';
 import { checkDirectory, fsError, readLabel, syncDir } from './posixLabel.js';
 
-/** Small chunks from a source are gathered into writes of this size. */
-const WRITE_COALESCE = 1 << 20;
+/** Chunks smaller than this are gathered into writes of this size; larger ones are written as they come. */
+const WRITE_COALESCE = 256 << 10;
 const TEMP_PREFIX = '.tmp.';
 const ADDRESS_RE = /^[0-9a-f]{2}\/[0-9a-f]{2}\/[^/.][^/]*$/;
 

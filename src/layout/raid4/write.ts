@@ -42,7 +42,9 @@ async function writeStripes(ctx: LayoutContext, slots: WriteSlot[], headers: Pla
     if (!sums) throw new DeimosError('EIO', 'raid4 extent finished before its checksum was known', 'this is a bug: report it');
     return sums[i]!;
   };
-  const channels = slots.map(() => new Channel<Buffer>());
+  // Parity blocks are ours: reuse each once its writer is done with it.
+  const spare: Buffer[] = [];
+  const channels = slots.map((_, i) => new Channel<Buffer>(2, i === 2 ? (b) => spare.push(b) : undefined));
   const consumers = slots.map((slot, i) =>
     slot.io.writeExtent(headers[i]!, channels[i]!, () => sumOf(i))
       .then((written) => ({ written, checksums: sumOf(i) }))
@@ -59,7 +61,7 @@ async function writeStripes(ctx: LayoutContext, slots: WriteSlot[], headers: Pla
         }
         const bb = b.done ? EMPTY : b.value;
         if (bb.length > a.value.length) throw shortSource();
-        const parity = xorBlocks(a.value, bb);
+        const parity = xorBlocks(a.value, bb, a.value.length, spare.pop());
         hashers[0]!.update(a.value);
         hashers[1]!.update(bb);
         hashers[2]!.update(parity);

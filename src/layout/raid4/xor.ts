@@ -2,11 +2,12 @@
  * XOR of two blocks where `b` may be shorter than `a` (the second raid4
  * half is one byte shorter when the split length is odd): `b` counts as
  * zero-padded. The result has `outLen` bytes (at most a.length), so the
- * same function computes parity and rebuilds either half.
+ * same function computes parity and rebuilds either half. `into`, when
+ * large enough, receives the result (buffers reused across blocks).
  */
-export function xorBlocks(a: Buffer, b: Buffer, outLen: number = a.length): Buffer {
+export function xorBlocks(a: Buffer, b: Buffer, outLen: number = a.length, into?: Buffer): Buffer {
   if (b.length > a.length || outLen > a.length) throw new RangeError('xorBlocks: a must be the longest block');
-  const out = Buffer.allocUnsafe(outLen);
+  const out = into && into.length >= outLen ? into.subarray(0, outLen) : Buffer.allocUnsafe(outLen);
   const common = Math.min(b.length, outLen);
   let i = 0;
   // Word-wise when all three are 4-byte aligned (large buffers always are): ~4× the byte loop.
