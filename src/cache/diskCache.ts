@@ -176,7 +176,8 @@ export class DiskCache implements FileCache {
 
   async stateOf(obj: ObjectRow): Promise<FileState> {
     const e = this.c.entries.get(keyOf(obj));
-    return e ? fileState(e.state) : 'offline';
+    if (e) return fileState(e.state);
+    return this.recalls.has(keyOf(obj)) ? 'staging' : 'offline';
   }
 
   stats(): CacheStats {

@@ -19,6 +19,11 @@ export class Recalls {
     return this.inflight.size;
   }
 
+  /** A recall of this version was asked for and is not over. */
+  has(key: string): boolean {
+    return this.inflight.has(key);
+  }
+
   /** Brings a version into the cache; concurrent calls for one version share one recall. */
   recall(obj: ObjectRow): Promise<void> {
     const key = keyOf(obj);

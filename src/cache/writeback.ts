@@ -182,7 +182,8 @@ export class WritebackQueue<K> {
         this.running.add(p);
         continue;
       }
-      await this.d.timers.waitUntilKick(r.next === null ? null : r.next - now, this.kick.next());
+      const wait = r.next === null || !Number.isFinite(r.next) ? null : r.next - now;
+      await this.d.timers.waitUntilKick(wait, this.kick.next());
     }
   }
 

@@ -1,0 +1,101 @@
+/** The write-back queue alone: no cache, no store, a virtual clock and puts that the test controls. */
+import test from 'ava';
+import { VirtualClock } from '../../src/clock/index.js';
+import { pickVictims, WritebackQueue, type PutOutcome } from '../../src/cache/index.js';
+import { timersOf } from '../../src/cache/timers.js';
+
+function queue(over: Partial<{ ageMs: number; nb: number; bytes: number }> = {}) {
+  const clock = new VirtualClock();
+  const puts: { key: string; at: number; done(o: PutOutcome | Error): void }[] = [];
+  const groups: string[][] = [];
+  const q = new WritebackQueue<string>({
+    policy: { ageMs: 1000, nb: 3, bytes: 100, backoffBaseMs: 500, backoffMaxMs: 1500, ...over },
+    timers: timersOf(clock),
+    onGroup: async (keys) => { groups.push(keys); },
+    put: (key) => new Promise<PutOutcome>((resolve, reject) => {
+      puts.push({ key, at: clock.now(), done: (o) => (o instanceof Error ? reject(o) : resolve(o)) });
+    }),
+  });
+  const turns = async (n = 20) => { for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r)); };
+  return { clock, q, puts, groups, turns };
+}
+
+test('count, volume and age each start a group of every eligible item', async (t) => {
+  // No age: a virtual clock jumps to the next deadline whenever the process is idle.
+  const { q, groups, turns, clock } = queue({ ageMs: Infinity });
+  q.add('a', 10);
+  q.add('b', 10);
+  q.hold('h');
+  q.add('h', 10);
+  await turns();
+  t.deepEqual(groups, []);
+  q.add('c', 10);
+  await turns();
+  t.deepEqual(groups, [['a', 'b', 'c']], 'three eligible items; the held one waits');
+  const v = queue({ ageMs: Infinity });
+  v.q.add('x', 60);
+  v.q.add('y', 40);
+  await v.turns();
+  t.deepEqual(v.groups, [['x', 'y']], '100 bytes');
+  const a = queue();
+  a.q.add('old', 1, 0);
+  a.clock.sleep(400).then(() => a.q.add('new', 1));
+  while (a.groups.length === 0) await a.turns(1);
+  t.deepEqual(a.groups, [['old', 'new']]);
+  t.is(a.puts[0]!.at, 1000);
+  t.is(clock.now(), 0);
+});
+
+test('a failure backs off, doubling up to the maximum; a success removes the item', async (t) => {
+  const { q, puts, turns, clock } = queue({ nb: 1 });
+  q.add('f', 1);
+  await turns();
+  puts.shift()!.done(new Error('tape full'));
+  await turns();
+  t.like(q.backoff('f'), { attempts: 1, notBefore: 500 });
+  while (puts.length === 0) await turns(1);
+  t.is(clock.now(), 500);
+  puts.shift()!.done(new Error('again'));
+  while (puts.length === 0) await turns(1);
+  t.is(clock.now(), 1500);
+  puts.shift()!.done(new Error('again'));
+  while (puts.length === 0) await turns(1);
+  t.is(clock.now(), 3000, 'capped at 1500 ms');
+  puts.shift()!.done('done');
+  await turns();
+  t.false(q.has('f'));
+  t.like(q.stats(), { queued: 0, failures: 3, puts: 4 });
+});
+
+test('a change during a put keeps the item; flush(wait) resolves only once a put covers the data', async (t) => {
+  const { q, puts, turns } = queue({ nb: 100, bytes: 1e9, ageMs: Infinity });
+  q.add('k', 1);
+  let flushed = false;
+  const w = q.flush(['k'], { wait: true }).then(() => { flushed = true; });
+  await turns();
+  t.is(puts.length, 1);
+  q.add('k', 2);
+  puts.shift()!.done('done');
+  await turns();
+  t.true(q.has('k'), 'modified while its put ran: still queued');
+  t.false(flushed);
+  await q.flush(['k']);
+  await turns();
+  puts.shift()!.done('changed');
+  await turns();
+  t.true(q.has('k'));
+  t.false(flushed);
+  await q.flush(['k']);
+  await turns();
+  puts.shift()!.done('done');
+  await w;
+  t.false(q.has('k'));
+});
+
+test('pickVictims: least recently used first, down to the target', (t) => {
+  const c = [{ id: 'a', size: 100, lastAccess: 5 }, { id: 'b', size: 300, lastAccess: 1 }, { id: 'c', size: 50, lastAccess: 3 }];
+  t.deepEqual(pickVictims(c, 1000, 700).map((x) => x.id), ['b']);
+  t.deepEqual(pickVictims(c, 1000, 650).map((x) => x.id), ['b', 'c']);
+  t.deepEqual(pickVictims(c, 1000, 1000), []);
+  t.deepEqual(pickVictims(c, 1000, 0).map((x) => x.id), ['b', 'c', 'a']);
+});
