@@ -17,6 +17,10 @@ import type { ScaledRequest } from './scale.js';
  *   the initial end of data (writes and syncs), from where reaching an
  *   earlier extent costs at least the fixed part of a locate
  *   (locate_fixed_s: a move backward is never a read-through).
+ * - Whatever the schedule, some read of each cartridge is the first after
+ *   its first load, entered from BOT: the cartridge's seeks add up to at
+ *   least Σ seek(e) + min over e of (locate(BOT, e) − seek(e)). (Not when
+ *   the trace writes: a write may come first and leave the head at EOD.)
  * - Reading e takes transfer(size) at the streaming rate, and a write of n
  *   bytes takes transfer(n).
  * - Every cartridge read starts in a slot, so it is mounted at least once:
@@ -71,7 +75,11 @@ export function lowerBound(reqs: readonly ScaledRequest[], capacity: Map<string,
       if (anyWrites) best = Math.min(best, timing.locateFixedS);
       seekOf.set(e.key, best);
     }
-    let work = mountSeconds(timing);
+    // One read of the cartridge is entered from BOT (see above).
+    let entry = anyWrites ? 0 : Infinity;
+    for (const e of extents) entry = Math.min(entry, locateSeconds(timing, cap, 0, e.start) - seekOf.get(e.key)!);
+    let work = mountSeconds(timing) + entry;
+    locateS += entry;
     for (const r of list) {
       const s = seekOf.get(r.key)!;
       const x = transferSeconds(timing, r.end - r.start);

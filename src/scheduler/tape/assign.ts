@@ -55,8 +55,8 @@ function candidates(s: TapeState, job: WriteJob, cartridge: (label: string) => C
       why.push(`${row.name}: ${no ?? (c === null ? 'not in the library' : c.failed ? 'failed' : `no usable drive takes ${c.model}`)}`);
       continue;
     }
-    // Writers already queued on it will take their share first.
-    const queued = s.writersOf(row.name).reduce((n, j) => n + j.req.size, 0);
+    // Writers queued on it, or writing now, take their share first.
+    const queued = s.writersOf(row.name).reduce((n, j) => n + j.req.size, 0) + (s.inflight.get(row.name) ?? 0);
     out.push({
       name: row.name,
       room: Math.max(0, c.capacity - c.eod - queued),

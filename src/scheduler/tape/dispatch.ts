@@ -60,7 +60,7 @@ type Wake = { wakeMs: number };
 const ready = (d: DriveSlot, s: TapeState): boolean => d.usable && !d.busy && d.loaded !== null && !s.inTransit.has(d.loaded);
 
 function aged(s: TapeState, job: ReadJob, nowMs: number): boolean {
-  return nowMs - job.arrivalMs >= s.settings.ageingMs;
+  return nowMs >= job.arrivalMs + s.settings.ageingMs;
 }
 
 function ownWork(s: TapeState, env: DispatchEnv, w: Wake): Action | null {
@@ -71,7 +71,7 @@ function ownWork(s: TapeState, env: DispatchEnv, w: Wake): Action | null {
     const due = s.syncs.dueAtMs(m);
     if (due !== null) w.wakeMs = Math.min(w.wakeMs, due);
     const oldest = s.reads.queue(m)?.oldest();
-    if (oldest !== undefined && env.nowMs - Math.max(oldest.arrivalMs, d.mountedAtMs) >= s.settings.ageingMs) {
+    if (oldest !== undefined && env.nowMs >= Math.max(oldest.arrivalMs, d.mountedAtMs) + s.settings.ageingMs) {
       return { kind: 'read', drive: d, jobId: oldest.id };
     }
     const job = s.writersOf(m)[0];
@@ -107,7 +107,8 @@ function agedElsewhere(s: TapeState, env: DispatchEnv): Action | null {
   for (const c of job.candidates) {
     const cart = env.cartridge(c.medium);
     const d = s.drives.find((x) => ready(x, s) && s.useOf(x) === 'read' && accepts(x.model, cart?.model)
-      && env.nowMs - x.mountedAtMs >= s.settings.ageingMs && !s.writersOf(x.loaded!).length && !s.syncs.has(x.loaded!));
+      && env.nowMs >= x.mountedAtMs + s.settings.ageingMs && !s.writersOf(x.loaded!).length && !s.syncs.has(x.loaded!)
+      && !s.loadFailedOn.get(c.medium)?.has(x.name));
     if (d) return { kind: 'switch', drive: d, to: c.medium, use: 'read' };
   }
   return null;
@@ -145,7 +146,7 @@ function fifoStep(s: TapeState, env: DispatchEnv, d: DriveSlot): Action | null {
     const here = job.candidates.find((c) => c.medium === d.loaded);
     if (here && s.reads.queue(d.loaded!)?.entries.get(job.id)) return { kind: 'read', drive: d, jobId: job.id };
     if (job.candidates.some((c) => s.isMounted(c.medium) || s.inTransit.has(c.medium))) continue;
-    const c = job.candidates.find((x) => accepts(d.model, env.cartridge(x.medium)?.model));
+    const c = job.candidates.find((x) => accepts(d.model, env.cartridge(x.medium)?.model) && !s.loadFailedOn.get(x.medium)?.has(d.name));
     if (c) return { kind: 'switch', drive: d, to: c.medium, use: 'read' };
   }
   return null;
@@ -198,7 +199,8 @@ function findDrive(s: TapeState, env: DispatchEnv, label: string, use: ReqType, 
   const cart = env.cartridge(label);
   if (cart === null || cart.failed) return undefined;
   const waiting = s.waitingTypes();
-  const free = s.drives.filter((d) => d.usable && !d.busy && accepts(d.model, cart.model) && (d.loaded === null || !s.hasWork(d.loaded))
+  const failedIn = s.loadFailedOn.get(label);
+  const free = s.drives.filter((d) => d.usable && !d.busy && accepts(d.model, cart.model) && !failedIn?.has(d.name) && (d.loaded === null || !s.hasWork(d.loaded))
     && (d.loaded === null || !s.inTransit.has(d.loaded)))
     .sort((a, b) => (a.loaded === null ? 0 : 1) - (b.loaded === null ? 0 : 1) || a.lastUsedMs - b.lastUsedMs);
   for (const d of free) {
@@ -207,7 +209,7 @@ function findDrive(s: TapeState, env: DispatchEnv, label: string, use: ReqType, 
   }
   if (!preempt) return undefined;
   for (const d of s.drives) {
-    if (!ready(d, s) || !accepts(d.model, cart.model)) continue;
+    if (!ready(d, s) || !accepts(d.model, cart.model) || failedIn?.has(d.name)) continue;
     const u = s.useOf(d);
     if (u !== 'read' || s.writersOf(d.loaded!).length || s.syncs.has(d.loaded!)) continue;
     const { inUse } = s.typeCounts(d.model);

@@ -99,6 +99,8 @@ function grantWrite(ctx: OpsContext, job: WriteJob, drives: DriveSlot[]): void {
     const c = ctx.library.cartridge(m);
     return { io: drives[i]!.io!, room: Math.max(0, c.capacity - c.eod) };
   });
+  const reserved = slots.map((x) => Math.min(x.room, job.req.size));
+  job.media.forEach((m, i) => s.inflight.set(m, (s.inflight.get(m) ?? 0) + reserved[i]!));
   let done: Promise<void> | null = null;
   job.resolve({
     slots,
@@ -108,6 +110,9 @@ function grantWrite(ctx: OpsContext, job: WriteJob, drives: DriveSlot[]): void {
       const waits: Promise<void>[] = [];
       const patches: Promise<void>[] = [];
       job.media.forEach((m, i) => {
+        const left = (s.inflight.get(m) ?? 0) - reserved[i]!;
+        if (left > 0) s.inflight.set(m, left);
+        else s.inflight.delete(m);
         free(ctx, drives[i]!);
         const c = ctx.library.cartridge(m);
         if (outcome.ok) {
@@ -230,6 +235,7 @@ async function load(ctx: OpsContext, d: DriveSlot, label: string): Promise<void>
   try {
     await ctx.library.load(d.name, label);
     s.counters.mounts++;
+    s.loadFailedOn.delete(label);
     d.mountedAtMs = ctx.clock.now();
     d.io = ctx.library.open(d.name);
   } catch (e) {
@@ -239,8 +245,17 @@ async function load(ctx: OpsContext, d: DriveSlot, label: string): Promise<void>
     d.io = now.loaded !== null ? ctx.library.open(d.name) : null;
     ctx.log?.warn({ err: e, drive: d.name, medium: label }, 'load failed');
     if (now.failed) d.failed = true;
-    // Either way the requests waiting for this cartridge try their other candidates now.
-    else dropMedium(ctx, label, e);
+    const tried = s.loadFailedOn.get(label) ?? new Set<string>();
+    tried.add(d.name);
+    s.loadFailedOn.set(label, tried);
+    // The drive or the cartridge? Another drive tells: the cartridge is given
+    // up (its requests go to their other candidates) once it failed in two
+    // drives, or in every drive there is.
+    const others = s.drives.some((x) => x.usable && !tried.has(x.name));
+    if (ctx.library.cartridge(label).failed || tried.size >= 2 || !others) {
+      s.loadFailedOn.delete(label);
+      dropMedium(ctx, label, e);
+    }
   } finally {
     s.inTransit.delete(label);
   }

@@ -153,13 +153,16 @@ export class TapeScheduler implements IoScheduler {
     return null;
   }
 
-  /** Formats a blank cartridge (Phobos `tape format`): it then takes writes. */
+  /**
+   * Formats a cartridge (Phobos `tape format`): it then takes writes. The
+   * caller decides whether a formatted one may be formatted again (--force);
+   * the library refuses a cartridge that still holds extents.
+   */
   async format(label: string): Promise<void> {
     const arrivalMs = this.clock.now();
     await this.open();
     const row = await this.catalog.getMedium('tape', label);
     if (row === null) throw new DeimosError('ENOENT', `cartridge ${label} is not in the catalog`, `add it first: deimos tape add ${label}`);
-    if (row.fsStatus !== 'blank') throw new DeimosError('EEXIST', `cartridge ${label} is already formatted (${row.fsStatus})`, 'repack it to reuse it');
     if (this.cartridge(label) === null) throw new DeimosError('ENOENT', `cartridge ${label} is not in the library`);
     if (row.admStatus === 'failed') throw new DeimosError('EIO', `cartridge ${label} is failed`);
     this.s.media.set(label, row);
@@ -237,9 +240,12 @@ export class TapeScheduler implements IoScheduler {
     return at > this.clock.now() ? Math.min(wakeMs, at) : wakeMs;
   }
 
-  private arm(wakeMs: number): void {
+  private arm(deadlineMs: number): void {
     const now = this.clock.now();
-    if (!Number.isFinite(wakeMs)) return;
+    if (!Number.isFinite(deadlineMs)) return;
+    // A deadline already reached was acted on by the pass that reported it;
+    // waking again at once would spin without letting time move.
+    const wakeMs = Math.max(deadlineMs, now + 1);
     if (this.armedMs !== null && this.armedMs > now && this.armedMs <= wakeMs) return;
     this.armedMs = wakeMs;
     const gen = ++this.armGen;

@@ -81,6 +81,10 @@ export class TapeState {
   readonly inTransit = new Set<string>();
   /** Catalog rows of tape media, refreshed before each decision that needs them. */
   readonly media = new Map<string, MediumRow>();
+  /** Bytes granted to writers that have not completed yet, per cartridge: not at end of data yet. */
+  readonly inflight = new Map<string, number>();
+  /** Drives a cartridge failed to load in since its last good load: a second drive tells whose fault it was. */
+  readonly loadFailedOn = new Map<string, Set<string>>();
   /** Grouping of the last write on each cartridge (grouped puts stay together). */
   readonly lastGrouping = new Map<string, string | null>();
   readonly counters = new TapeCounters();

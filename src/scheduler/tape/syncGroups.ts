@@ -57,7 +57,8 @@ export class SyncGroups {
     if (g === undefined) return false;
     return (this.th.nbReq > 0 && g.nbReq >= this.th.nbReq)
       || (this.th.bytes > 0 && g.bytes >= this.th.bytes)
-      || nowMs - g.firstMs >= this.th.timeMs;
+      // The same sum as dueAtMs: a wake-up at that time must find it due.
+      || nowMs >= g.firstMs + this.th.timeMs;
   }
 
   /** When the time threshold makes this medium's group due, or null without a group. */

@@ -1,0 +1,126 @@
+/** The scheduler's pure parts: fair share, write choice, tour planning, trace parsing, counters. */
+import test from 'ava';
+import { Config } from '../../src/core/config.js';
+import { locateSeconds, timingFromConfig, transferSeconds } from '../../src/library/timing.js';
+import { createPolicy, isPolicyName, POLICY_NAMES } from '../../src/scheduler/policies/index.js';
+import type { CostModel, PendingRead } from '../../src/scheduler/policies/interface.js';
+import { buildUnits, elevator, nearestNeighbour, orOpt, pathSeconds, planTour } from '../../src/scheduler/policies/tour.js';
+import { parseTrace } from '../../src/scheduler/replay.js';
+import { WaitHistogram } from '../../src/scheduler/tape/counters.js';
+import { FairShare, parseShares } from '../../src/scheduler/tape/fairShare.js';
+import { chooseWriteMedia, type WriteCandidate } from '../../src/scheduler/tape/writeChoice.js';
+
+const timing = timingFromConfig(new Config({ file: null, env: {} }));
+const CAP = 18e12;
+const cost: CostModel = {
+  locate: (a, b) => locateSeconds(timing, CAP, a, b),
+  transfer: (n) => transferSeconds(timing, n),
+  mountS: 27, unmountS: 40, locateFixedS: 3, wrapBytes: CAP / 280,
+};
+
+function rnd(seed: number): () => number {
+  let x = seed;
+  return () => { x = (x * 1103515245 + 12345) % 2147483648; return x / 2147483648; };
+}
+
+function sparse(n: number, seed: number): PendingRead[] {
+  const r = rnd(seed);
+  return Array.from({ length: n }, (_, id) => ({ id, position: Math.floor(r() * (CAP - 4e9)), size: 2e9, arrivalMs: id }));
+}
+
+test('fair share: parse, maxima always, minima as reservations while work waits', (t) => {
+  const fs = new FairShare(parseShares('LTO9=read:1,write:1,format:0', 'min'), parseShares('LTO9=read:4,write:2,format:1; LTO8=write:0', 'max'));
+  const none = { read: false, write: false, format: false };
+  t.false(fs.allows('LTO9', 'write', { read: 0, write: 2, format: 0 }, 2, none), 'write max 2 reached');
+  t.false(fs.allows('LTO8', 'write', { read: 0, write: 0, format: 0 }, 4, none), 'max 0 forbids');
+  t.true(fs.allows('LTO9', 'read', { read: 3, write: 0, format: 0 }, 1, none), 'no write waiting: no reservation');
+  t.false(fs.allows('LTO9', 'read', { read: 3, write: 0, format: 0 }, 1, { ...none, write: true }), 'last free drive kept for the waiting write');
+  t.true(fs.allows('LTO9', 'read', { read: 3, write: 0, format: 0 }, 2, { ...none, write: true }));
+  t.true(fs.allows('LTO7', 'format', { read: 9, write: 9, format: 9 }, 1, none), 'unnamed models are unconstrained');
+  for (const bad of ['LTO9', 'LTO9=read', 'LTO9=read:x', 'LTO9=copy:1', 'LTO9=read:-1']) {
+    t.throws(() => parseShares(bad, 'io_sched.fair_share_max'), { code: 'EINVAL' }, bad);
+  }
+  t.is(parseShares('', 'x').size, 0);
+});
+
+test('write choice: mounted with room, then best fit, then most room to split', (t) => {
+  const c = (name: string, room: number, mounted = false, writing = false, lastGrouping: string | null = null): WriteCandidate => ({ name, room, mounted, writing, lastGrouping });
+  t.deepEqual(chooseWriteMedia([c('a', 100), c('b', 50, true), c('c', 60)], 1, 40, null), ['b'], 'mounted first');
+  t.deepEqual(chooseWriteMedia([c('a', 100), c('b', 30, true), c('c', 60)], 1, 40, null), ['c'], 'then best fit among the others');
+  t.deepEqual(chooseWriteMedia([c('a', 100, true, true), c('b', 100, true, false)], 1, 40, null), ['b'], 'an idle mounted one before a busy one');
+  t.deepEqual(chooseWriteMedia([c('a', 100, true, true, 'g'), c('b', 100, true)], 1, 40, 'g'), ['a'], 'same grouping stays together');
+  t.deepEqual(chooseWriteMedia([c('a', 10), c('b', 30, true), c('c', 20)], 1, 40, null), ['b'], 'nothing fits: mounted with most room');
+  t.deepEqual(chooseWriteMedia([c('a', 10), c('b', 30), c('c', 20)], 2, 40, null), ['b', 'c']);
+  t.is(chooseWriteMedia([c('a', 10), c('b', 0)], 2, 5, null), null, 'not enough media with room');
+});
+
+test('tour: contiguous extents form one unit read in position order', (t) => {
+  const base = 5e12;
+  const items: PendingRead[] = [3, 0, 2, 1].map((k, id) => ({ id, position: base + k * 1e9, size: 1e9, arrivalMs: id }));
+  const units = buildUnits(items, cost);
+  t.is(units.length, 1);
+  t.deepEqual(units[0]!.items.map((r) => r.position), [0, 1, 2, 3].map((k) => base + k * 1e9));
+  t.deepEqual(planTour(0, items, cost).flatMap((u) => u.items).map((r) => r.id), [1, 3, 2, 0]);
+});
+
+test('tour: or-opt never lengthens nearest-neighbour and beats position order on sparse recalls', (t) => {
+  let nn = 0;
+  let planned = 0;
+  let sorted = 0;
+  for (let seed = 1; seed <= 20; seed++) {
+    const items = sparse(20, seed);
+    const units = buildUnits(items, cost);
+    const n = nearestNeighbour(0, units, cost);
+    const o = orOpt(0, n, cost, 8);
+    t.true(pathSeconds(0, o, cost) <= pathSeconds(0, n, cost) + 1e-9);
+    nn += pathSeconds(0, n, cost);
+    planned += pathSeconds(0, planTour(0, items, cost), cost);
+    sorted += pathSeconds(0, elevator(0, units), cost);
+  }
+  t.true(planned < nn, `planned ${planned} < nearest ${nn}`);
+  t.true(sorted / planned > 1.4, `position order is ${(sorted / planned).toFixed(2)}× the planned path`);
+});
+
+test('policies: every name is known, unknown ones are EINVAL', (t) => {
+  for (const p of POLICY_NAMES) {
+    t.true(isPolicyName(p));
+    t.is(createPolicy(p, { ageingMs: 1000 }).name, p);
+  }
+  t.throws(() => createPolicy('lifo', { ageingMs: 1 }), { code: 'EINVAL', message: /unknown io_sched.policy 'lifo'/ });
+});
+
+test('grouped-sorted order: one-way elevator from the head', (t) => {
+  const order = createPolicy('grouped-sorted', { ageingMs: 1 }).newOrder('L', cost);
+  for (const [id, position] of [[1, 50], [2, 10], [3, 30], [4, 70]] as const) order.add({ id, position, size: 1, arrivalMs: 0 });
+  t.is(order.next(0, 0)?.id, 2);
+  t.is(order.next(31, 0)?.id, 1, 'from 31 the next above');
+  t.is(order.next(71, 0)?.id, 2, 'past the last: back to the lowest');
+  order.remove(2);
+  t.is(order.next(0, 0)?.id, 3);
+  t.is(order.size, 3);
+});
+
+test('trace parser: header, comments, sorting, and EINVAL with the line number', (t) => {
+  const rows = parseTrace('arrival_s,op,cartridge,position_bytes,size_bytes\n# c\n5,read,A,10,2\n\n1.5,write,B,0,7\n', 'x.csv');
+  t.deepEqual(rows.map((r) => [r.line, r.arrivalS, r.op, r.cartridge]), [[5, 1.5, 'write', 'B'], [3, 5, 'read', 'A']]);
+  const bad: [string, RegExp][] = [
+    ['1,read,A,0', /x.csv:1: expected 5 fields, found 4/],
+    ['1,read,A,0,1\n-1,read,A,0,1', /x.csv:2: arrival_s '-1'/],
+    ['1,delete,A,0,1', /x.csv:1: op 'delete'/],
+    ['1,read,A B,0,1', /x.csv:1: cartridge 'A B'/],
+    ['1,read,A,1.5,1', /x.csv:1: position_bytes '1.5'/],
+    ['1,read,A,0,0', /x.csv:1: size_bytes '0'/],
+    ['# nothing\n', /x.csv: no request/],
+  ];
+  for (const [text, re] of bad) t.throws(() => parseTrace(text, 'x.csv'), { code: 'EINVAL', message: re }, text);
+});
+
+test('wait histogram: percentiles within 1%', (t) => {
+  const h = new WaitHistogram();
+  for (let i = 1; i <= 1000; i++) h.add(i);
+  t.is(h.count, 1000);
+  t.is(h.mean, 500.5);
+  t.true(Math.abs(h.quantile(0.5) - 500) / 500 < 0.011);
+  t.true(Math.abs(h.quantile(0.99) - 990) / 990 < 0.011);
+  t.is(new WaitHistogram().quantile(0.5), 0);
+});

@@ -1,0 +1,174 @@
+/** The tape scheduler's writes, formats, faults, timers and status, on the sim with a virtual clock. */
+import anyTest from 'ava';
+import { DeimosError } from '../../src/core/errors.js';
+import type { TapeScheduler } from '../../src/scheduler/tape/index.js';
+import { header, one, readOne, schedEnv, type SchedEnv } from './schedulerEnv.js';
+
+// Serial: the virtual clocks of concurrent tests would wait on each other's file I/O.
+const test = anyTest.serial;
+
+const KB = 1 << 10;
+const MB = 1 << 20;
+const SMALL = { 'library.capacity_LTO9': '28M' };
+
+async function write(s: TapeScheduler, oid: string, size: number, exclude: string[] = []): Promise<{ medium: string; room: number; written: number; synced: Promise<void> }> {
+  const g = await s.allocWrite({ family: 'tape', tags: [], count: 1, size, exclude, grouping: null });
+  const slot = g.slots[0]!;
+  const n = Math.min(size, slot.room);
+  const w = await slot.io.writeExtent(header(oid, n), one(Buffer.alloc(n, 1)), () => ({}));
+  return { medium: slot.io.name, room: slot.room, written: w.size, synced: g.complete({ ok: true, bytes: [w.size] }) };
+}
+
+async function formatted(env: SchedEnv, labels: string[]): Promise<void> {
+  for (const l of labels) await env.fill(l, []);
+}
+
+test('format: a blank cartridge is formatted in a drive, then takes the writes while mounted', async (t) => {
+  const env = await schedEnv(t, SMALL);
+  const s = env.scheduler('cost');
+  await t.throwsAsync(s.allocWrite({ family: 'tape', tags: [], count: 1, size: KB }), { code: 'ENOSPC', message: /blank \(format it first\)/ });
+  await s.format('L00005L9');
+  t.is((await env.catalog.getMedium('tape', 'L00005L9'))?.fsStatus, 'empty');
+  t.is(s.status().extra.formats, 1);
+  const w = await write(s, 'a', 64 * KB);
+  await w.synced;
+  t.is(w.medium, 'L00005L9');
+  t.is(s.status().counters.mounts, 1, 'written where it was formatted');
+  t.is((await env.catalog.getMedium('tape', 'L00005L9'))?.fsStatus, 'used');
+  await t.throwsAsync(s.format('NOPE'), { code: 'ENOENT' });
+});
+
+test('writers on one cartridge are serialized: the next grant comes when the previous writer completes', async (t) => {
+  const env = await schedEnv(t, { ...SMALL, 'lrs.sync_nb_req': 'tape=2,dir=1' });
+  await formatted(env, ['L00000L9']);
+  const s = env.scheduler('cost');
+  const g1 = await s.allocWrite({ family: 'tape', tags: [], count: 1, size: KB });
+  let second = false;
+  const p2 = s.allocWrite({ family: 'tape', tags: [], count: 1, size: KB }).then((g) => { second = true; return g; });
+  await env.clock.sleep(60_000);
+  t.false(second, 'no second writer on a cartridge being written');
+  const w1 = await g1.slots[0]!.io.writeExtent(header('a', KB), one(Buffer.alloc(KB)), () => ({}));
+  const done1 = g1.complete({ ok: true, bytes: [w1.size] });
+  const g2 = await p2;
+  t.is(g2.slots[0]!.io.name, g1.slots[0]!.io.name, 'the same cartridge, appended');
+  const w2 = await g2.slots[0]!.io.writeExtent(header('b', KB), one(Buffer.alloc(KB)), () => ({}));
+  t.is(w2.position, w1.position + w1.size);
+  await Promise.all([done1, g2.complete({ ok: true, bytes: [w2.size] })]);
+  t.is(s.status().counters.syncs, 1, 'one sync for both (sync_nb_req 2)');
+  t.is(s.status().counters.mounts, 1);
+});
+
+test('a put larger than any room splits; a cartridge written to its end is marked full; ENOSPC marks it full', async (t) => {
+  const env = await schedEnv(t, { ...SMALL, 'lrs.sync_nb_req': 'tape=1,dir=1' });
+  await env.fill('L00000L9', [26 * MB]);
+  await env.fill('L00001L9', [25 * MB]);
+  const s = env.scheduler('cost');
+  const first = await write(s, 'big', 4 * MB);
+  t.is(first.medium, 'L00001L9', 'nothing holds it whole: the most room first');
+  t.is(first.written, first.room);
+  await first.synced;
+  t.is((await env.catalog.getMedium('tape', 'L00001L9'))?.fsStatus, 'full');
+  const rest = await write(s, 'big2', 4 * MB - first.written, ['L00001L9']);
+  t.is(rest.medium, 'L00000L9');
+  await rest.synced;
+  const g = await s.allocWrite({ family: 'tape', tags: [], count: 1, size: KB });
+  t.is(g.slots[0]!.io.name, 'L00000L9');
+  await g.complete({ ok: false, error: new DeimosError('ENOSPC', 'end of tape') });
+  t.is((await env.catalog.getMedium('tape', 'L00000L9'))?.fsStatus, 'full');
+  await t.throwsAsync(s.allocWrite({ family: 'tape', tags: [], count: 1, size: KB }), { code: 'ENOSPC' });
+});
+
+test('fair share: at most fair_share_max drives write at once', async (t) => {
+  const env = await schedEnv(t, { ...SMALL, 'io_sched.fair_share_max': 'LTO9=write:1', 'lrs.sync_nb_req': 'tape=1,dir=1' });
+  await env.fill('L00000L9', [23 * MB]);
+  await env.fill('L00001L9', [23 * MB]);
+  const s = env.scheduler('cost');
+  // Each cartridge has room for one of these only: two cartridges, two drives, one write share.
+  const a = await s.allocWrite({ family: 'tape', tags: [], count: 1, size: 4 * MB });
+  let bGranted = -1;
+  const b = s.allocWrite({ family: 'tape', tags: [], count: 1, size: 4 * MB }).then((g) => { bGranted = env.clock.now(); return g; });
+  await env.clock.sleep(120_000);
+  t.is(bGranted, -1, 'the second write waits for the write share');
+  const w = await a.slots[0]!.io.writeExtent(header('a', 4 * MB), one(Buffer.alloc(4 * MB)), () => ({}));
+  await a.complete({ ok: true, bytes: [w.size] });
+  const gb = await b;
+  t.not(gb.slots[0]!.io.name, a.slots[0]!.io.name);
+  await gb.complete({ ok: true, bytes: [0] });
+  t.true(bGranted > 120_000);
+});
+
+test('idle_unload_s: an idle cartridge goes back to its slot; without it, it stays mounted', async (t) => {
+  const env = await schedEnv(t, { ...SMALL, 'lrs.idle_unload_s': '300' });
+  const [a] = await env.fill('L00000L9', [64 * KB]);
+  const s = env.scheduler('grouped-sorted');
+  await readOne(s, env.clock, [a!]);
+  await env.clock.sleep(290_000);
+  t.is(s.status().counters.unmounts, 0, 'still mounted before idle_unload_s');
+  await env.clock.sleep(20_000);
+  t.is(s.status().drives[0]!.activity, 'unloading');
+  await env.clock.sleep(300_000);
+  t.is(s.status().counters.unmounts, 1);
+  t.true(s.status().drives.every((d) => d.loaded === null));
+});
+
+test('status: queues per medium and per type, drive activities, counters', async (t) => {
+  const env = await schedEnv(t, { ...SMALL, 'library.drives': 'st0' });
+  const a = await env.fill('L00000L9', [64 * KB, 64 * KB]);
+  const b = await env.fill('L00001L9', [64 * KB]);
+  const s = env.scheduler('cost');
+  const reads = [...a, ...b].map((c) => readOne(s, env.clock, [c]));
+  await env.clock.sleep(5_000);
+  const st = s.status();
+  t.deepEqual(st.waiting, { read: 3, write: 0, format: 0 });
+  t.deepEqual(st.queues.map((q) => [q.medium, q.reads, q.writes]), [['L00000L9', 2, 0], ['L00001L9', 1, 0]]);
+  t.is(st.drives[0]!.activity, 'loading');
+  await Promise.all(reads);
+  const end = s.status();
+  t.is(end.counters.reads, 3);
+  t.is(end.counters.bytes_read, 3 * 64 * KB);
+  t.is(end.counters.mounts, 2);
+  t.is(end.counters.unmounts, 1);
+  t.true(end.counters.wait_p99_s >= end.counters.wait_p50_s);
+  t.is(end.drives[0]!.activity, 'idle');
+  t.true(end.drives[0]!.seconds.loading >= 54 && end.drives[0]!.seconds.unloading > 0);
+  t.deepEqual(end.queues, []);
+});
+
+test('a load failing in one drive is retried in another before the cartridge is given up', async (t) => {
+  const env = await schedEnv(t, { ...SMALL, 'library.drives': 'st[0-1]' });
+  const [a] = await env.fill('L00000L9', [64 * KB]);
+  await env.reopen({ 'library.fail_load': 'st0:1' });
+  const s = env.scheduler('cost');
+  const r = await readOne(s, env.clock, [a!]);
+  t.is(r.cand.medium, 'L00000L9');
+  t.is(s.status().extra.load_errors, 1);
+  t.is(s.status().drives.find((d) => d.loaded === 'L00000L9')?.drive, 'st1');
+});
+
+test('reads of a cartridge no drive can load fail with ENODEV or EIO, not hang', async (t) => {
+  const env = await schedEnv(t, { ...SMALL, 'library.drives': 'st0' });
+  const [a] = await env.fill('L00000L9', [64 * KB]);
+  await env.catalog.updateMedium('tape', 'L00000L9', { admStatus: 'failed' });
+  const s = env.scheduler('cost');
+  await t.throwsAsync(s.read({ candidates: [a!] }), { code: 'ENODEV', message: /failed/ });
+  await env.catalog.updateMedium('tape', 'L00000L9', { admStatus: 'unlocked' });
+  await env.reopen({ 'library.fail_load': 'L00000L9' });
+  const s2 = env.scheduler('cost');
+  await t.throwsAsync(s2.read({ candidates: [a!] }), { code: 'EIO' });
+});
+
+test('drain syncs what is written at once; close rejects what still waits', async (t) => {
+  const env = await schedEnv(t, { ...SMALL, 'lrs.sync_nb_req': 'tape=100,dir=1', 'lrs.sync_time_ms': 'tape=3600000,dir=0' });
+  await formatted(env, ['L00000L9']);
+  const [r] = await env.fill('L00001L9', [KB]);
+  const s = env.scheduler('cost');
+  const w = await write(s, 'a', KB);
+  const t0 = env.clock.now();
+  await s.drain();
+  await w.synced;
+  t.is(s.status().counters.syncs, 1);
+  t.true(env.clock.now() - t0 < 60_000, 'drain did not wait for sync_time_ms');
+  const p = s.read({ candidates: [r!] });
+  await s.close();
+  await t.throwsAsync(p, { code: 'ECANCELED' });
+});
