@@ -25,7 +25,8 @@ export function timersOf(clock: Clock | undefined): Timers {
     waitUntilKick: (ms, kicked) => {
       if (ms === null) return kicked;
       let h: NodeJS.Timeout | undefined;
-      const timer = new Promise<void>((r) => { h = setTimeout(r, Math.max(0, Math.min(ms, 2 ** 31 - 1))); });
+      // Unref'd: a pending flush deadline alone does not keep a process alive.
+      const timer = new Promise<void>((r) => { h = setTimeout(r, Math.max(0, Math.min(ms, 2 ** 31 - 1))); h.unref(); });
       return Promise.race([kicked, timer]).finally(() => clearTimeout(h));
     },
   };

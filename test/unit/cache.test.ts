@@ -33,7 +33,7 @@ test('a created file is a dirty version at once; closes update it in place, no v
 });
 
 test('flush by count: nothing before flush_nb files, all of them at the flush_nb-th close', async (t) => {
-  const env = await cacheEnv(t, { realTimers: true, config: { 'cache.flush_nb': '3' } });
+  const env = await cacheEnv(t, { config: { 'cache.flush_nb': '3' } });
   const { cache } = env;
   let groups = 0;
   cache.events.on('flush-group', () => groups++);
@@ -62,7 +62,7 @@ test('flush by count: nothing before flush_nb files, all of them at the flush_nb
 });
 
 test('flush by bytes: exactly at flush_bytes', async (t) => {
-  const env = await cacheEnv(t, { realTimers: true, config: { 'cache.flush_bytes': '1000' } });
+  const env = await cacheEnv(t, { config: { 'cache.flush_bytes': '1000' } });
   const { cache } = env;
   let groups = 0;
   cache.events.on('flush-group', () => groups++);
@@ -76,7 +76,7 @@ test('flush by bytes: exactly at flush_bytes', async (t) => {
 });
 
 test('flush by age: the oldest dirty file flush_age_ms after it was created', async (t) => {
-  const env = await cacheEnv(t, { config: { 'cache.flush_age_ms': '30000' } });
+  const env = await cacheEnv(t, { virtualCache: true, config: { 'cache.flush_age_ms': '30000' } });
   const { cache, clock } = env;
   const t0 = clock.now();
   await writeFile(cache, 'a', bytes(100));
@@ -150,7 +150,7 @@ test('a file changed during its flush stays dirty with the new content, then is 
 });
 
 test('a failed flush backs off and is retried until it succeeds', async (t) => {
-  const env = await cacheEnv(t, { config: { 'cache.flush_nb': '1' }, backoffBaseMs: 5_000 });
+  const env = await cacheEnv(t, { virtualCache: true, config: { 'cache.flush_nb': '1' }, backoffBaseMs: 5_000 });
   const { cache, catalog, clock } = env;
   for (const m of await catalog.listMedia({ family: 'dir' })) await catalog.updateMedium('dir', m.name, { admStatus: 'locked' });
   const failed = next(cache, 'flush-failed');

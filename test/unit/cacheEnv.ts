@@ -24,8 +24,12 @@ export interface CacheEnvOptions {
   media?: 'dir' | 'tape';
   /** "section.key" options. */
   config?: Record<string, string>;
-  /** Real timers for the cache (threshold tests that must see nothing happen). */
-  realTimers?: boolean;
+  /**
+   * The cache's clock: real timers by default (flush_age_ms is an hour, so
+   * age never triggers), or the virtual clock of the scheduler, which jumps
+   * to the next deadline whenever the process is idle (age and retry tests).
+   */
+  virtualCache?: boolean;
   backoffBaseMs?: number;
 }
 
@@ -69,7 +73,7 @@ export async function cacheEnv(t: ExecutionContext, o: CacheEnvOptions = {}): Pr
     const lib = media === 'tape' ? await SimLibrary.open({ config, catalog, clock, dir: join(root, 'library') }) : null;
     const scheduler = createScheduler({ catalog, config, library: lib ?? undefined, clock, log });
     const store = new Store({ catalog, scheduler, config, log });
-    const cache = createCache({ catalog, store, config, log, clock: o.realTimers ? undefined : clock, tuning: { backoffBaseMs: o.backoffBaseMs } });
+    const cache = createCache({ catalog, store, config, log, clock: o.virtualCache ? clock : undefined, tuning: { backoffBaseMs: o.backoffBaseMs } });
     return { catalog, clock, lib, scheduler, store, cache };
   };
   const w = await world();
