@@ -93,8 +93,8 @@ export class DiskCache implements FileCache {
     const alive = await this.c.catalog.getObject({ oid });
     if (!alive) {
       try {
-        const e = await createObject(this.c, oid, attrs);
-        return await this.attach(e, true, oid);
+        const e = await createObject(this.c, oid, attrs, (x) => this.claim(x, true));
+        return await this.attach(e, true, oid, true);
       } catch (err) {
         // Another writer created it meanwhile: without O_EXCL that is an open with O_TRUNC.
         if (!(err instanceof DeimosError && err.code === 'EEXIST') || opts.exclusive) throw err;
@@ -117,7 +117,7 @@ export class DiskCache implements FileCache {
         return h;
       }
       // An archived version is never truncated: the new content is the next version.
-      if (obj.size > 0) return this.attach(await nextVersion(c, obj), true, obj.oid);
+      if (obj.size > 0) return this.attach(await nextVersion(c, obj, null, (x) => this.claim(x, true)), true, obj.oid, true);
     }
     for (;;) {
       const e = c.entries.get(keyOf(obj));
@@ -205,14 +205,18 @@ export class DiskCache implements FileCache {
     await this.c.catalog.upsertCacheEntries(rows).catch((err) => this.c.log.warn({ err }, 'cannot save cache access times'));
   }
 
-  private async attach(e: Entry, writable: boolean, oid: string): Promise<Handle> {
-    // Counted before anything is awaited: from here the entry cannot be evicted.
+  /** Counts an opener of `e`, synchronously: from then on it is neither evicted nor flushed by thresholds. */
+  private claim(e: Entry, writable: boolean): void {
     if (writable) {
       e.writers++;
       this.c.queue.hold(e.id);
     } else {
       e.readers++;
     }
+  }
+
+  private async attach(e: Entry, writable: boolean, oid: string, claimed = false): Promise<Handle> {
+    if (!claimed) this.claim(e, writable);
     try {
       await e.handle(() => this.c.dir.openRw(e.file));
     } catch (err) {

@@ -12,8 +12,15 @@ import { CacheDir } from './cacheDir.js';
 import { addEntry, newEntry, rekey, versionRow, type Ctx } from './context.js';
 import type { Entry } from './entry.js';
 
+/**
+ * Called on a new entry before the flusher can see it: the caller's writer
+ * must hold it, or an empty file would be flushed (and archived) before its
+ * first write.
+ */
+export type Claim = (e: Entry) => void;
+
 /** A new object at `oid`, where nothing is alive: an empty file and a dirty version 1. */
-export async function createObject(c: Ctx, oid: string, attrs: PosixAttrs): Promise<Entry> {
+export async function createObject(c: Ctx, oid: string, attrs: PosixAttrs, claim: Claim): Promise<Entry> {
   const uuid = randomUUID();
   const file = CacheDir.fileName(uuid, 1);
   await c.dir.createEmpty(file);
@@ -28,6 +35,7 @@ export async function createObject(c: Ctx, oid: string, attrs: PosixAttrs): Prom
   // so the directory is synced only once there are bytes to keep.
   e.dirUnsynced = true;
   addEntry(c, e);
+  claim(e);
   c.queue.add(e.id, 0, e.dirtySinceTick);
   return e;
 }
@@ -39,7 +47,7 @@ export async function createObject(c: Ctx, oid: string, attrs: PosixAttrs): Prom
  * version starts empty (open with O_TRUNC). The caller holds `of`'s key lock
  * when it passes `from`.
  */
-export async function nextVersion(c: Ctx, of: { uuid: string; version: number }, from?: Entry): Promise<Entry> {
+export async function nextVersion(c: Ctx, of: { uuid: string; version: number }, from: Entry | null, claim?: Claim): Promise<Entry> {
   const row = await versionRow(c, of);
   if (!row) throw new DeimosError('ENOENT', `object ${of.uuid} version ${of.version} was removed`, 'open the file again');
   if (row.deprecatedAt !== null) {
@@ -79,6 +87,7 @@ export async function nextVersion(c: Ctx, of: { uuid: string; version: number },
     e = newEntry(c, { uuid: row.uuid, version, file, state: 'dirty', size: 0, mtime: now });
     e.dirUnsynced = true;
     addEntry(c, e);
+    claim?.(e);
   }
   c.queue.add(e.id, e.size, e.dirtySinceTick);
   c.log.debug({ oid: row.oid, uuid: row.uuid, version, renamed: Boolean(from) }, 'new version written through the cache');

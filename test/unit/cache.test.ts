@@ -190,3 +190,18 @@ test('a hard-deleted dirty version is dropped from the cache, not flushed', asyn
   await cache.flush(undefined, { wait: true });
   t.like(cache.stats(), { entries: 0, flushes: 0, usedBytes: 0 });
 });
+
+test('a new file is never flushed before its writer closes it, even with flush_nb = 1', async (t) => {
+  const env = await cacheEnv(t, { config: { 'cache.flush_nb': '1' } });
+  const { cache, catalog, store } = env;
+  const h = await cache.create('n', ATTRS);
+  await sleepReal(100);
+  await writeAll(h, bytes(1000));
+  const flushed = next(cache, 'flushed');
+  await cache.close(h);
+  await flushed;
+  const versions = await catalog.listObjects({ oids: ['n'], mode: 'deprecated' });
+  t.is(versions.length, 1);
+  t.like(versions[0], { version: 1, size: 1000 });
+  t.deepEqual(await storeBytes(store, versions[0]!), bytes(1000));
+});
