@@ -11,6 +11,7 @@
 import { DeimosError } from '../core/index.js';
 import type { Catalog, DirRow, ObjectRow } from '../catalog/index.js';
 import type { AttrCache } from './attrCache.js';
+import type { OpenFiles } from './handles.js';
 import { baseName, childPattern, parentPath } from './paths.js';
 import { readOnly, statOf, virtualIno } from './stat.js';
 import { S_IFDIR, S_IFREG, type Stat } from './types.js';
@@ -25,7 +26,7 @@ export type ControlNode =
 const SECTIONS: readonly Section[] = ['versions', 'copies'];
 
 export class ControlTree {
-  constructor(private readonly catalog: Catalog, private readonly attrs: AttrCache) {}
+  constructor(private readonly catalog: Catalog, private readonly attrs: AttrCache, private readonly table: OpenFiles) {}
 
   /** `rest` is the path below /.deimos ('' for the directory itself). */
   async resolve(rest: string): Promise<ControlNode> {
@@ -128,7 +129,9 @@ export class ControlTree {
   }
 
   private versionStat(row: ObjectRow, p: string, name: string): Stat {
-    return readOnly(statOf(row, { type: S_IFREG, size: row.size, ino: virtualIno(`version:${p}/${name}:${row.uuid}`) }));
+    // A version still being written has its size in the writer, not yet in the catalog.
+    const s = statOf(row, { type: S_IFREG, size: row.size, ino: virtualIno(`version:${p}/${name}:${row.uuid}`) });
+    return readOnly(this.table.overlay(s, row.uuid, row.version));
   }
 
   private copyStat(row: ObjectRow, copyName: string): Stat {

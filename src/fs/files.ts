@@ -103,20 +103,31 @@ export class FileOps {
     if (f.kind === 'cache' && f.writable) await f.h.fsync();
   }
 
+  /**
+   * The writer stays in the table until the cache has recorded the final
+   * size (and the pending attributes are applied): until then getattr
+   * answers from the writer, since the catalog still has the size at open
+   * and a reader opened meanwhile would be told the file is shorter.
+   */
   async release(fd: number): Promise<void> {
-    const f = this.table.remove(fd);
+    const f = this.table.get(fd);
     if (f.kind === 'copy') {
+      this.table.remove(fd);
       await f.reader.close();
       return;
     }
-    const obj = await this.cache.close(f.h);
-    this.attrs.invalidate(obj.oid, f.h.oid);
-    if (Object.keys(f.pending).length === 0) return;
-    // Renames may have happened since open: find the generation where it is now.
-    const alive = await this.catalog.getObject({ uuid: f.uuid });
-    if (!alive) return;
-    await this.catalog.setObjectAttrs(alive.oid, f.pending);
-    this.attrs.invalidate(alive.oid);
+    try {
+      const obj = await this.cache.close(f.h);
+      this.attrs.invalidate(obj.oid, f.h.oid);
+      if (Object.keys(f.pending).length === 0) return;
+      // Renames may have happened since open: find the generation where it is now.
+      const alive = await this.catalog.getObject({ uuid: f.uuid });
+      if (!alive) return;
+      await this.catalog.setObjectAttrs(alive.oid, f.pending);
+      this.attrs.invalidate(alive.oid);
+    } finally {
+      this.table.remove(fd);
+    }
   }
 
   /** Records attributes set while writers have the file open (see CacheOpen.pending). */

@@ -12,8 +12,10 @@ const caller = (ctx: FuseContext): Caller => ({ uid: ctx.uid, gid: ctx.gid, pid:
 function timeArg(t: FuseTimespec): TimeArg {
   if (t.nsec === UTIME_OMIT) return 'omit';
   if (t.nsec === UTIME_NOW) return 'now';
-  // Catalog times are milliseconds: keep them, drop the sub-millisecond rest.
-  return t.sec * 1000 + Math.floor(t.nsec / 1e6);
+  // Catalog times are milliseconds: truncate as the kernel does for coarser
+  // file systems, with 1 µs of slack because callers that go through a
+  // double (Node's utimes) send 677999973 ns for 678 ms.
+  return t.sec * 1000 + Math.min(999, Math.floor((t.nsec + 1000) / 1e6));
 }
 
 function fuseStat(s: Stat): FuseStat {
@@ -60,7 +62,7 @@ export function fuseOps(vfs: Vfs, log: Logger): FuseOps {
     ftruncate: (path, fd, size, cb) => done('ftruncate', path, () => vfs.ftruncate(fd, size), cb),
     flush: (path, fd, cb) => done('flush', path, () => vfs.flush(fd), cb),
     fsync: (path, _datasync, fd, cb) => done('fsync', path, () => vfs.fsync(fd), cb),
-    release: (path, fd, cb) => done('release', path, () => vfs.release(fd), cb),
+    release: (_path, fd, cb) => { vfs.releaseInBackground(fd); cb(0); },
 
     getxattr: (path, name, _pos, cb) => answer('getxattr', path, () => vfs.getxattr(path, name), (v) => cb(0, v), cb),
     listxattr: (path, cb) => answer('listxattr', path, () => vfs.listxattr(path), (names) => cb(0, names), cb),

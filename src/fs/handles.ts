@@ -36,6 +36,8 @@ export class OpenFiles {
   private readonly fds = new Map<number, OpenFile>();
   private readonly writers = new Map<string, Set<CacheOpen>>();
   private next = 1;
+  /** Counts writers closed, so that a getattr can tell its catalog read may predate one. */
+  closedWriters = 0;
 
   add(f: OpenFile): number {
     // Handle numbers are 32-bit in libfuse2's file info; wrap before that and skip live ones.
@@ -65,6 +67,7 @@ export class OpenFiles {
       const s = this.writers.get(f.uuid);
       s?.delete(f);
       if (s && s.size === 0) this.writers.delete(f.uuid);
+      this.closedWriters++;
     }
     return f;
   }
@@ -83,12 +86,17 @@ export class OpenFiles {
     return [...this.fds.keys()];
   }
 
-  /** What getattr shows for a file while writers have it open: their size and times, not the catalog's yet. */
-  overlay(s: Stat, uuid: string): Stat {
+  /**
+   * What getattr shows for a file while writers have it open: their size
+   * and times, not the catalog's yet. With `version`, only writers of that
+   * version count (a version listed under /.deimos/versions).
+   */
+  overlay(s: Stat, uuid: string, version?: number): Stat {
     const ws = this.writers.get(uuid);
     if (!ws || ws.size === 0) return s;
     let out = s;
     for (const w of ws) {
+      if (version !== undefined && w.h.version !== version) continue;
       const size = w.h.size();
       const mtime = w.pending.mtime ?? (w.written ? Math.max(w.lastWrite, s.mtime) : s.mtime);
       out = {

@@ -26,11 +26,12 @@ export class Vfs {
   private readonly files: FileOps;
   private readonly control: ControlTree;
   private readonly xattrs: Xattrs;
+  private readonly releasing = new Set<Promise<void>>();
 
   constructor(private readonly deps: VfsDeps) {
     this.attrs = new AttrCache(deps.catalog, { ttlMs: deps.attrTtlMs });
     this.files = new FileOps(deps.catalog, deps.cache, this.attrs, this.table);
-    this.control = new ControlTree(deps.catalog, this.attrs);
+    this.control = new ControlTree(deps.catalog, this.attrs, this.table);
     this.xattrs = new Xattrs(deps.catalog, deps.cache);
   }
 
@@ -49,6 +50,7 @@ export class Vfs {
    * more releases): what was written becomes a version the flusher takes.
    */
   async closeAll(): Promise<void> {
+    while (this.releasing.size) await Promise.all([...this.releasing]);
     for (const fd of this.table.handles()) {
       await this.release(fd).catch((e: unknown) => this.deps.log.error({ err: e, fd }, 'closing a file left open at unmount'));
     }
@@ -58,9 +60,14 @@ export class Vfs {
     const path = catalogPath(p);
     const rest = controlPart(path);
     if (rest !== null) return (await this.control.resolve(rest)).stat;
-    const e = await this.entry(path);
-    const s = statOfEntry(e);
-    return e.type === 'file' ? this.table.overlay(s, e.row.uuid) : s;
+    for (let attempt = 0; ; attempt++) {
+      const closed = this.table.closedWriters;
+      const e = await this.entry(path);
+      const s = statOfEntry(e);
+      if (e.type !== 'file') return s;
+      // A writer closed while the catalog was read: the row may predate its final size.
+      if (closed === this.table.closedWriters || attempt === 3) return this.table.overlay(s, e.row.uuid);
+    }
   }
 
   async readdir(p: string): Promise<{ names: string[]; stats: Stat[] }> {
@@ -231,6 +238,21 @@ export class Vfs {
 
   release(fd: number): Promise<void> {
     return this.files.release(fd);
+  }
+
+  /**
+   * release as FUSE needs it: answered at once, finished in the background.
+   * Nobody waits for a release (close(2) returned at flush), but libfuse
+   * counts the file open until the answer, and an unlink meanwhile would be
+   * turned into a rename to .fuse_hidden*: the deleted file would then not
+   * be undeletable under its name. getattr keeps answering from the writer
+   * until the cache has recorded the version.
+   */
+  releaseInBackground(fd: number): void {
+    const p: Promise<void> = this.files.release(fd)
+      .catch((e: unknown) => this.deps.log.error({ err: e, fd }, 'closing a file failed'))
+      .finally(() => this.releasing.delete(p));
+    this.releasing.add(p);
   }
 
   // extended attributes

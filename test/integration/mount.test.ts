@@ -1,0 +1,216 @@
+/**
+ * The mount for real: `deimos mount --foreground` in a child process over
+ * the sim tape library (scaled real clock), the shared file-system suite
+ * through it, and real tools (cp -a, rsync -aHX, tar, find, du, diff,
+ * touch, setfattr/getfattr) on a tree with nested and empty directories,
+ * symlinks, odd names, empty and large files. Needs root and /dev/fuse:
+ * a mount that cannot come up fails the tests.
+ */
+import test from 'ava';
+import { createHash, randomBytes } from 'node:crypto';
+import { chmod, lstat, mkdir, readdir, readFile, readlink, symlink, utimes, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { TmpStore } from '../helpers/cli.js';
+import { runFsSuite } from '../helpers/fsSuite.js';
+import { libraryStore, mountChild, sh, type Mounted } from '../helpers/mountEnv.js';
+import { nodeOser } from '../helpers/nodeOser.js';
+
+let s: TmpStore;
+let m: Mounted;
+let src: string;
+
+test.before(async () => {
+  s = await libraryStore();
+  // Other users reach the mount (allow_other) only through a path they can traverse.
+  await chmod(s.root, 0o755);
+  m = await mountChild(s, 'mnt', ['-o', 'allow_other']);
+  src = join(s.root, 'src');
+  await makeTree(src);
+});
+
+test.after.always(async () => {
+  const code = await m?.stop();
+  if (code !== 0 && m) console.error(`deimos mount exited ${code}:\n${m.log().slice(-4000)}`);
+  await s?.cleanup();
+});
+
+runFsSuite(test, 'mount', () => nodeOser(m.mnt, async (p) => { await s.ok(['flush', '--wait', p]); }));
+
+const LONG = 'L'.repeat(251) + '.txt';
+
+/** The tree the tools copy: nesting, empty directories, symlinks, odd names, empty and large files, xattrs, old times. */
+async function makeTree(root: string): Promise<void> {
+  for (const d of ['a/b/c', 'empty', 'a/empty2', 'sp ace/ünï 名前', 'many']) await mkdir(join(root, d), { recursive: true });
+  await writeFile(join(root, 'a/b/c/deep.txt'), 'deep\n');
+  await writeFile(join(root, 'zero'), '');
+  await writeFile(join(root, 'big.bin'), randomBytes(24 << 20));
+  await writeFile(join(root, 'sp ace/ünï 名前/file with spaces.txt'), 'odd\n');
+  await writeFile(join(root, LONG), 'long name\n');
+  for (let i = 0; i < 60; i++) await writeFile(join(root, `many/f${i}`), randomBytes(i * 97));
+  await symlink('b/c/deep.txt', join(root, 'a/link'));
+  await symlink('../nowhere', join(root, 'a/dangling'));
+  await symlink('a/b', join(root, 'dirlink'));
+  await sh(`chmod 600 '${root}/zero' && chmod 755 '${root}/many/f1' && chmod 444 '${root}/many/f2' && chmod 700 '${root}/a/empty2'`);
+  await sh(`setfattr -n user.color -v blue '${root}/a/b/c/deep.txt' && setfattr -n user.project -v 'apollo 11' '${root}/big.bin'`);
+  await utimes(join(root, 'many/f3'), new Date('2001-02-03T04:05:06.789Z'), new Date('2001-02-03T04:05:06.789Z'));
+  await sh(`touch -h -d '2002-01-01 00:00:00.5' '${root}/a/link' && touch -d '2003-03-03' '${root}/empty'`);
+}
+
+interface Node { type: string; size: number; mode: number; mtimeMs: number; hash?: string; target?: string }
+
+async function tree(root: string): Promise<Map<string, Node>> {
+  const out = new Map<string, Node>();
+  const walk = async (rel: string) => {
+    for (const name of await readdir(join(root, rel))) {
+      const r = rel ? `${rel}/${name}` : name;
+      const p = join(root, r);
+      const st = await lstat(p);
+      const type = st.isDirectory() ? 'dir' : st.isSymbolicLink() ? 'link' : 'file';
+      const n: Node = { type, size: type === 'dir' ? 0 : st.size, mode: st.mode & 0o7777, mtimeMs: st.mtimeMs };
+      if (type === 'file') n.hash = createHash('sha256').update(await readFile(p)).digest('hex');
+      if (type === 'link') n.target = await readlink(p);
+      out.set(r, n);
+      if (type === 'dir') await walk(r);
+    }
+  };
+  await walk('');
+  return out;
+}
+
+/** Same entries, types, sizes, modes, bytes and targets; times to the millisecond (the catalog's precision). */
+async function sameTree(t: import('ava').ExecutionContext, a: string, b: string, opts: { times?: boolean } = {}): Promise<void> {
+  const ta = await tree(a);
+  const tb = await tree(b);
+  t.deepEqual([...tb.keys()].sort(), [...ta.keys()].sort());
+  for (const [k, x] of ta) {
+    const y = tb.get(k);
+    if (!y) continue;
+    const { mtimeMs: mx, ...rx } = x;
+    const { mtimeMs: my, ...ry } = y;
+    t.deepEqual(ry, rx, k);
+    if (opts.times !== false) t.true(Math.abs(mx - my) < 1, `${k}: mtime ${my} vs ${mx}`);
+  }
+}
+
+test.serial('cp -a copies the tree exactly; diff -r, find and du agree', async (t) => {
+  await sh(`cp -a '${src}' '${m.mnt}/cpa'`);
+  await sameTree(t, src, join(m.mnt, 'cpa'));
+  await sh(`diff -r --no-dereference '${src}' '${m.mnt}/cpa'`);
+  const find = (root: string) => sh(`cd '${root}' && find . -printf '%y %s %m %p\\n' | grep -v '^d' | sort`);
+  t.is(await find(join(m.mnt, 'cpa')), await find(src));
+  const du = (root: string) => sh(`cd '${root}' && find . -type f -print0 | du -b --files0-from=- | sort -k2`);
+  t.is(await du(join(m.mnt, 'cpa')), await du(src));
+  const blocks = Number((await sh(`du -sk '${m.mnt}/cpa/big.bin'`)).split('\t')[0]);
+  t.true(blocks >= 24 * 1024, `du sees the blocks of a large file (${blocks} KiB)`);
+  t.is((await sh(`getfattr --only-values -n user.project '${m.mnt}/cpa/big.bin'`)), 'apollo 11');
+});
+
+test.serial('rsync -aHX twice: the second run transfers nothing', async (t) => {
+  await sh(`rsync -aHX '${src}/' '${m.mnt}/rs/'`);
+  await sameTree(t, src, join(m.mnt, 'rs'));
+  const second = await sh(`rsync -aHX --stats '${src}/' '${m.mnt}/rs/'`);
+  t.regex(second, /Number of regular files transferred: 0\b/);
+  t.is(await sh(`getfattr --only-values -n user.color '${m.mnt}/rs/a/b/c/deep.txt'`), 'blue');
+  // A changed source file goes over with rsync's temp-file-then-rename onto the existing one.
+  await writeFile(join(src, 'many/f5'), 'changed contents\n');
+  const third = await sh(`rsync -aHX --stats '${src}/' '${m.mnt}/rs/'`);
+  t.regex(third, /Number of regular files transferred: 1\b/);
+  t.is(await readFile(join(m.mnt, 'rs/many/f5'), 'utf8'), 'changed contents\n');
+  await sh(`diff -r --no-dereference '${src}' '${m.mnt}/rs'`);
+});
+
+test.serial('tar x into the mount and tar c out of it round-trip the tree', async (t) => {
+  // The POSIX format keeps sub-second times (GNU's keeps seconds).
+  await sh(`mkdir '${m.mnt}/tx' && tar -C '${src}' --format=posix --xattrs -cf - . | tar -C '${m.mnt}/tx' --xattrs -xpf -`);
+  await sameTree(t, src, join(m.mnt, 'tx'));
+  const out = join(s.root, 'untar');
+  await sh(`mkdir '${out}' && tar -C '${m.mnt}/tx' --format=posix --sparse -cf - . | tar -C '${out}' -xpf -`);
+  await sameTree(t, src, out);
+  await sh(`diff -r --no-dereference '${src}' '${out}'`);
+});
+
+test.serial('touch -m, touch -a and cp -p keep exact times', async (t) => {
+  const f = join(m.mnt, 'times.txt');
+  await writeFile(f, 'x');
+  await sh(`touch -m -d '2010-05-06 07:08:09.123456789' '${f}'`);
+  await sh(`touch -a -d '2011-01-01 00:00:00.250' '${f}'`);
+  t.is(await sh(`stat -c '%y|%x' '${f}'`), '2010-05-06 07:08:09.123000000 +0000|2011-01-01 00:00:00.250000000 +0000\n');
+  await sh(`cp -p '${src}/many/f3' '${m.mnt}/f3copy'`);
+  t.is(await sh(`stat -c '%y' '${m.mnt}/f3copy'`), '2001-02-03 04:05:06.789000000 +0000\n');
+}, );
+
+test.serial('unlink then deimos undelete; versions of a file after an overwrite', async (t) => {
+  const f = join(m.mnt, 'doc.txt');
+  await writeFile(f, 'first\n');
+  await s.ok(['flush', '--wait', f]);
+  await writeFile(f, 'second\n');
+  t.deepEqual((await readdir(join(m.mnt, '.deimos/versions/doc.txt'))).sort(), ['1', '2']);
+  t.is(await sh(`ls '${m.mnt}/.deimos/versions/doc.txt'`), '1\n2\n');
+  t.is(await readFile(join(m.mnt, '.deimos/versions/doc.txt/1'), 'utf8'), 'first\n');
+  t.false((await readdir(m.mnt)).includes('.deimos'), 'hidden from the root listing');
+  await sh(`rm '${f}'`);
+  await t.throwsAsync(lstat(f), { code: 'ENOENT' });
+  await s.ok(['undelete', 'doc.txt']);
+  t.is(await readFile(f, 'utf8'), 'second\n');
+  await t.throwsAsync(sh(`echo x > '${m.mnt}/.deimos/versions/doc.txt/1'`));
+});
+
+test.serial('xattrs: user metadata with setfattr/getfattr and deimos getmd; deimos status attributes', async (t) => {
+  const f = join(m.mnt, 'md.txt');
+  await writeFile(f, 'metadata\n');
+  await sh(`setfattr -n user.owner -v alice '${f}' && setfattr -n user.run -v 7 '${f}'`);
+  t.is(await sh(`getfattr -d --absolute-names '${f}' | grep '^user' | sort`), 'user.owner="alice"\nuser.run="7"\n');
+  t.is((await s.ok(['getmd', 'md.txt'])).trim(), 'owner=alice,run=7');
+  await sh(`setfattr -x user.run '${f}'`);
+  t.is((await s.ok(['getmd', 'md.txt'])).trim(), 'owner=alice');
+  t.is(await sh(`getfattr --only-values -n user.deimos.version '${f}'`), '1');
+  t.regex(await sh(`getfattr --only-values -n user.deimos.state '${f}'`), /^(dirty|flushing|online)$/);
+  await t.throwsAsync(sh(`setfattr -n trusted.x -v 1 '${f}'`), { message: /not supported/i });
+  await sh(`setfattr -n user.deimos.flush -v 1 '${f}'`);
+  await s.ok(['flush', '--wait', join(m.mnt, 'md.txt')]);
+  t.is(await sh(`getfattr --only-values -n user.deimos.state '${f}'`), 'online');
+  t.regex(await sh(`getfattr --only-values -n user.deimos.media '${f}'`), /^L\d{5}L9$/);
+  t.is(await sh(`getfattr --only-values -n user.deimos.copies '${f}'`), 'source');
+  t.is(await sh(`ls '${m.mnt}/.deimos/copies/md.txt'`), 'source\n');
+  t.is(await readFile(join(m.mnt, '.deimos/copies/md.txt/source'), 'utf8'), 'metadata\n');
+});
+
+test.serial('an offline file: right size, blocks, staged on open; deimos stage -r queues a tree', async (t) => {
+  const f = join(m.mnt, 'cold.bin');
+  const data = randomBytes(3 << 20);
+  await writeFile(f, data);
+  await s.ok(['flush', '--wait', f]);
+  await sh(`setfattr -n user.deimos.release -v 1 '${f}'`);
+  t.is(await sh(`getfattr --only-values -n user.deimos.state '${f}'`), 'offline');
+  const st = await lstat(f);
+  t.is(st.size, data.length);
+  t.is(st.blocks, Math.ceil(data.length / 512));
+  t.deepEqual(await readFile(f), data, 'the open waited for the recall');
+  t.is(await sh(`getfattr --only-values -n user.deimos.state '${f}'`), 'online');
+  await sh(`setfattr -n user.deimos.release -v 1 '${f}'`);
+  const tarred = await sh(`tar -C '${m.mnt}' --sparse -cf - cold.bin | tar -xOf -`, {}).then(() => true);
+  t.true(tarred);
+  await sh(`setfattr -n user.deimos.release -v 1 '${f}'`);
+  t.regex(await s.ok(['stage', '-r', m.mnt]), /queued for staging/);
+  await s.ok(['status']);
+});
+
+test.serial('another user: files it makes are its own, it cannot give them away', async (t) => {
+  await sh(`mkdir -m 1777 '${m.mnt}/pub'`);
+  const as = (cmd: string) => sh(`setpriv --reuid=65534 --regid=65534 --clear-groups bash -c "${cmd}"`);
+  await as(`echo mine > '${m.mnt}/pub/nobody.txt' && mkdir '${m.mnt}/pub/nd'`);
+  t.is(await sh(`stat -c '%u:%g' '${m.mnt}/pub/nobody.txt' '${m.mnt}/pub/nd'`), '65534:65534\n65534:65534\n');
+  await t.throwsAsync(as(`chown 0 '${m.mnt}/pub/nobody.txt'`), { message: /not permitted/ });
+  await as(`chmod 600 '${m.mnt}/pub/nobody.txt'`);
+  await t.throwsAsync(as(`cat '${m.mnt}/cpa/zero'`), { message: /Permission denied/ }, 'the kernel enforces the stored modes');
+  await sh(`chown 1234:1234 '${m.mnt}/pub/nobody.txt'`);
+  t.is(await sh(`stat -c '%u:%g' '${m.mnt}/pub/nobody.txt'`), '1234:1234\n');
+  await t.throwsAsync(sh(`ln '${m.mnt}/pub/nobody.txt' '${m.mnt}/pub/hard'`), { message: /not permitted/ });
+});
+
+test.serial('df shows the library capacity', async (t) => {
+  const out = await sh(`df -B1 --output=size,avail '${m.mnt}' | tail -1`);
+  const [size, avail] = out.trim().split(/\s+/).map(Number);
+  t.true(size! >= 4 * 1.9e9 && size! <= 4 * 2.2e9, `size ${size}`);
+  t.true(avail! > 0 && avail! <= size!);
+});
