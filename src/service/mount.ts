@@ -36,7 +36,12 @@ export async function runMount(o: MountRunOptions): Promise<void> {
   await mkdir(paths.home, { recursive: true });
   // Checked before taking the store, so that a busy mount point is a clear error.
   await prepareMountpoint(mountpoint, log);
-  const lock = await OwnerLock.acquire(paths.lock);
+  // A service that was just stopped or killed may hold the lock (or be a zombie) a moment longer.
+  let lock = await OwnerLock.acquire(paths.lock);
+  for (let i = 0; 'heldBy' in lock && i < 40; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    lock = await OwnerLock.acquire(paths.lock);
+  }
   if ('heldBy' in lock) {
     throw new DeimosError('EBUSY', `a service (pid ${lock.heldBy}) already owns the store in ${paths.home}`,
       "stop it first (deimos umount, or end that 'deimos daemon'), or use another DEIMOS_HOME");

@@ -214,3 +214,56 @@ test.serial('df shows the library capacity', async (t) => {
   t.true(size! >= 4 * 1.9e9 && size! <= 4 * 2.2e9, `size ${size}`);
   t.true(avail! > 0 && avail! <= size!);
 });
+
+test('deimos mount detaches; umount, fusermount -u and SIGTERM stop it cleanly; dirty files survive restarts and a killed service', async (t) => {
+  const s2 = await libraryStore({ DEIMOS_CACHE_FLUSH_AGE_MS: '600000' });
+  const mnt = join(s2.root, 'mnt');
+  const lock = join(s2.home, 'service.lock');
+  const mounted = async () => (await readFile('/proc/self/mountinfo', 'utf8')).includes(` ${mnt} `);
+  const waitFor = async (what: string, cond: () => Promise<boolean>) => {
+    for (let i = 0; i < 600 && !(await cond()); i++) await new Promise((r) => setTimeout(r, 50));
+    t.true(await cond(), what);
+  };
+  const ownerGone = async () => { try { await lstat(lock); return false; } catch { return true; } };
+  try {
+    await mkdir(mnt);
+    t.is((await s2.run(['mount', join(s2.root, 'nope')])).code, 2, 'no such mount point');
+    t.regex(await s2.ok(['mount', mnt]), /mounted on/);
+    t.true(await mounted());
+    t.is((await s2.run(['mount', mnt])).code, 16, 'already mounted');
+    await writeFile(join(mnt, 'dirty.txt'), 'not on tape yet\n');
+    t.is(await sh(`getfattr --only-values -n user.deimos.state '${mnt}/dirty.txt'`), 'dirty');
+    await s2.ok(['status']);
+
+    await s2.ok(['umount', mnt]);
+    t.false(await mounted());
+    t.true(await ownerGone(), 'the service stopped');
+
+    await s2.ok(['mount', mnt]);
+    t.is(await readFile(join(mnt, 'dirty.txt'), 'utf8'), 'not on tape yet\n');
+    // Recovered dirty files are flushed at start.
+    t.regex(await sh(`getfattr --only-values -n user.deimos.state '${mnt}/dirty.txt'`), /^(dirty|flushing|online)$/);
+    await writeFile(join(mnt, 'second.txt'), 'written before a crash\n');
+
+    // A killed service leaves "Transport endpoint is not connected"; the next mount clears it.
+    process.kill(Number(await readFile(lock, 'utf8')), 'SIGKILL');
+    await waitFor('stale mount', async () => lstat(join(mnt, 'dirty.txt')).then(() => false, (e: NodeJS.ErrnoException) => e.code === 'ENOTCONN'));
+    await s2.ok(['mount', mnt]);
+    t.is(await readFile(join(mnt, 'second.txt'), 'utf8'), 'written before a crash\n');
+    await s2.ok(['flush', '--wait']);
+    t.is(await sh(`getfattr --only-values -n user.deimos.state '${mnt}/dirty.txt'`), 'online');
+
+    await sh(`fusermount -u '${mnt}'`);
+    await waitFor('the service stops after fusermount -u', ownerGone);
+
+    const fg = await mountChild(s2, 'mnt');
+    t.is(await readFile(join(mnt, 'second.txt'), 'utf8'), 'written before a crash\n');
+    t.is(await fg.stop(), 0, 'SIGTERM: clean exit');
+    t.false(await mounted());
+  } finally {
+    await sh(`fusermount -uz '${mnt}'`).catch(() => undefined);
+    const pid = await readFile(lock, 'utf8').then(Number, () => 0);
+    if (pid) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
+    await s2.cleanup();
+  }
+});
