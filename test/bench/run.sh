@@ -4,4 +4,4 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 node dist/test/bench/store.js "${BENCH_SIZE_MIB:-1024}" "${BENCH_REPS:-3}"
 node dist/test/bench/catalog.js "${BENCH_OBJECTS:-1000000}"
-if [ -x test/bench/sched.sh ]; then bash test/bench/sched.sh; fi
+node dist/test/bench/sched.js "${BENCH_DRIVES:-4}"
