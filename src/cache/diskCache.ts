@@ -14,7 +14,7 @@ import { CacheDir } from './cacheDir.js';
 import { Cleaner } from './cleaner.js';
 import { entryRow, versionRow, type Ctx } from './context.js';
 import { keyOf, type Entry } from './entry.js';
-import { flushEntry } from './flush.js';
+import { endGroup, flushEntry, startGroup } from './flush.js';
 import { commitSize, Handle } from './handle.js';
 import type { CacheHandle, CacheStats, FileCache, FileState } from './interface.js';
 import { KeyedLock } from './keyedLock.js';
@@ -66,11 +66,11 @@ export class DiskCache implements FileCache {
         this.events.emit('flush-failed', c.byId.get(id)?.key, err);
         throw err;
       }),
-      onGroup: async (group) => { this.events.emit('flush-group', group, timers.now()); },
-      onRetry: (id) => {
-        const e = c.byId.get(id);
-        if (e) c.catalog.upsertCacheEntries([entryRow(c, e)]).catch((err) => log.warn({ err, key: e.key }, 'cannot record a flush retry'));
+      onGroup: async (group) => {
+        this.events.emit('flush-group', group, timers.now());
+        await startGroup(c, group);
       },
+      onGroupDone: (group) => endGroup(c, group),
       log,
     });
     c.cleaner = new Cleaner<Entry>({

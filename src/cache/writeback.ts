@@ -32,8 +32,8 @@ export interface WritebackDeps<K> {
   put(key: K): Promise<PutOutcome>;
   /** Told before the puts of a group start (the cache records them as flushing in one transaction). */
   onGroup?(keys: K[]): Promise<void>;
-  /** Told after a failure, with the backoff chosen (the cache records it). */
-  onRetry?(key: K, attempts: number, notBefore: number): void;
+  /** Told once every put of a group is over (the cache records the outcomes in one transaction). */
+  onGroupDone?(keys: K[]): Promise<void>;
   log?: Logger;
 }
 
@@ -213,6 +213,7 @@ export class WritebackQueue<K> {
         this.fail(it, e);
       }
     }));
+    await this.d.onGroupDone?.(group.map((it) => it.key)).catch((e) => this.d.log?.warn({ err: e }, 'recording the end of a flush group'));
     this.kick.kick();
   }
 
@@ -239,7 +240,6 @@ export class WritebackQueue<K> {
     const delay = Math.min(p.backoffMaxMs, p.backoffBaseMs * 2 ** (it.attempts - 1));
     it.notBefore = this.d.timers.now() + delay;
     this.d.log?.warn({ err: e, key: String(it.key), attempts: it.attempts, retryInMs: delay }, 'flush failed; will retry');
-    this.d.onRetry?.(it.key, it.attempts, it.notBefore);
     for (const w of it.covered) w.reject(e);
     it.covered = [];
   }
