@@ -129,13 +129,14 @@ export function commitSize(c: Ctx, e: Entry): Promise<ObjectRow | null> {
     const size = e.size;
     const mtime = e.mtime;
     try {
-      if (e.fh) {
+      // An empty file has no bytes to lose: recover makes it again if its name is gone.
+      if (size > 0 && e.fh) {
         await e.fh.datasync();
-      } else {
+      } else if (size > 0) {
         const fh = await c.dir.openRw(e.file);
         try { await fh.datasync(); } finally { await fh.close(); }
       }
-      if (e.dirUnsynced) {
+      if (e.dirUnsynced && size > 0) {
         e.dirUnsynced = false;
         try {
           await c.dir.sync();

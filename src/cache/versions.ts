@@ -25,14 +25,15 @@ export async function createObject(c: Ctx, oid: string, attrs: PosixAttrs, claim
   const file = CacheDir.fileName(uuid, 1);
   await c.dir.createEmpty(file);
   try {
-    await c.catalog.createVersion({ oid, overwrite: false, attrs, expect: { uuid, version: 1 }, cache: { file } });
+    await c.catalog.createVersion({ oid, overwrite: false, attrs, expect: { uuid, version: 1 }, cache: { file }, durable: false });
   } catch (e) {
     await c.dir.remove(file).catch(() => undefined);
     throw e;
   }
   const e = newEntry(c, { uuid, version: 1, file, state: 'dirty', size: 0, mtime: attrs.mtime });
-  // Losing the name of an empty file loses nothing (recover makes it again),
-  // so the directory is synced only once there are bytes to keep.
+  // Durable at the first close or fsync, as a file system makes a new name
+  // durable at fsync: one catalog commit per small file instead of two.
+  e.unsynced = true;
   e.dirUnsynced = true;
   addEntry(c, e);
   claim(e);
@@ -62,7 +63,7 @@ export async function nextVersion(c: Ctx, of: { uuid: string; version: number },
   const now = c.wallNow();
   try {
     await c.catalog.createVersion({
-      oid: row.oid, overwrite: true, userMd: row.userMd, size: from?.size ?? 0, expect: { uuid: row.uuid, version }, cache: { file },
+      oid: row.oid, overwrite: true, userMd: row.userMd, size: from?.size ?? 0, expect: { uuid: row.uuid, version }, cache: { file }, durable: false,
       attrs: { mode: row.mode, uid: row.uid, gid: row.gid, atime: row.atime, mtime: now, ctime: now },
     });
   } catch (e) {
@@ -78,6 +79,7 @@ export async function nextVersion(c: Ctx, of: { uuid: string; version: number },
     from.dirtySince = now;
     from.dirtySinceTick = c.timers.now();
     from.mtime = now;
+    from.unsynced = true;
     from.dirUnsynced = true;
     // The old version's entry now names a file that is gone: a crash before
     // this delete leaves it for recover, which drops clean entries without a file.
@@ -85,6 +87,7 @@ export async function nextVersion(c: Ctx, of: { uuid: string; version: number },
     e = from;
   } else {
     e = newEntry(c, { uuid: row.uuid, version, file, state: 'dirty', size: 0, mtime: now });
+    e.unsynced = true;
     e.dirUnsynced = true;
     addEntry(c, e);
     claim?.(e);

@@ -283,6 +283,12 @@ export interface CreateVersionArgs {
   expect?: { uuid: string; version: number };
   /** A dirty cache entry for the new version, inserted in the same transaction. */
   cache?: { file: string };
+  /**
+   * false: the commit may be lost in a crash until the catalog's next
+   * durable commit, which makes it durable too (the cache makes a created
+   * file durable at its close, as a file system does at fsync). Default true.
+   */
+  durable?: boolean;
 }
 
 export interface Catalog {

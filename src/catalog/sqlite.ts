@@ -122,7 +122,9 @@ export class SqliteCatalog implements Catalog {
   rename(src: string, dst: string): Promise<void> { return this.w((c) => ns.rename(c, src, dst)); }
 
   // versions written through the disk cache, and its entries
-  createVersion(args: CreateVersionArgs): Promise<ObjectRow> { return this.w((c) => cache.createVersion(c, args)); }
+  async createVersion(args: CreateVersionArgs): Promise<ObjectRow> {
+    return this.c.conn.write(() => cache.createVersion(this.c, args), { durable: args.durable });
+  }
   setObjectSize(uuid: string, version: number, size: number, mtime: number): Promise<ObjectRow> {
     return this.w((c) => cache.setObjectSize(c, uuid, version, size, mtime));
   }

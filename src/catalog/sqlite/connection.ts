@@ -72,8 +72,17 @@ export class Connection {
    * so a busy database shows up there (after busy_timeout) and never as a
    * failed upgrade half-way through.
    */
-  write<T>(fn: () => T): T {
-    return this.txn('BEGIN IMMEDIATE', fn);
+  write<T>(fn: () => T, opts: { durable?: boolean } = {}): T {
+    if (opts.durable !== false) return this.txn('BEGIN IMMEDIATE', fn);
+    // In WAL mode a commit without fsync is still ordered: the next durable
+    // commit (or checkpoint) fsyncs the log with this one in it.
+    this.checkOpen();
+    this.stmt('PRAGMA synchronous = NORMAL').run();
+    try {
+      return this.txn('BEGIN IMMEDIATE', fn);
+    } finally {
+      this.stmt('PRAGMA synchronous = FULL').run();
+    }
   }
 
   /** Runs `fn` in one read transaction so that it sees a single snapshot. */

@@ -23,6 +23,10 @@ export function cacheContract(ct: ContractTest): void {
     const b = await cat.createVersion({ oid: 'b', overwrite: false, attrs: fileAttrs(), size: 5 });
     t.is(b.size, 5);
     t.is(await cat.getCacheEntry(b.uuid, 1), null);
+    // A commit that need not be durable yet is visible at once all the same.
+    const c = await cat.createVersion({ oid: 'c', overwrite: false, attrs: fileAttrs(), durable: false, cache: { file: 'fc' } });
+    t.like(await cat.getObject({ oid: 'c' }), { uuid: c.uuid, version: 1 });
+    t.like(await cat.setObjectSize(c.uuid, 1, 3, T0), { size: 3 });
   });
 
   ct('createVersion follows the oid rules of a put', async (t, cat) => {
