@@ -84,7 +84,8 @@ async function getOne(svc: Service, a: Record<string, any>, oid: string, destArg
     for (const b of r.bad) ctx.warn(`${oid}: extent ${b.address} on ${b.medium} is ${b.reason}; rebuilt from the others`);
     await file.truncate(obj.size);
     if (process.getuid?.() === 0 && ctx.uid !== 0) await chown(file.tmp, ctx.uid, ctx.gid).catch(() => undefined);
-    await file.commit({ fsync: svc.config.bool('store', 'fsync') });
+    // Like cp: the destination is the caller's file; its durability is the caller's fsync.
+    await file.commit({ fsync: false });
   } catch (e) {
     await file.abort();
     throw e;
