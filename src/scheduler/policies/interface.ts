@@ -49,8 +49,12 @@ export interface CostModel {
 export interface MediumOrder {
   add(r: PendingRead): void;
   remove(id: number): void;
-  /** The request to read next with the head at `head`, or null when empty. */
-  next(head: number, nowMs: number): PendingRead | null;
+  /**
+   * The request to read next with the head at `head`, or null when empty.
+   * `pressure`: requests waiting for other cartridges per drive — what each
+   * second this drive spends here delays.
+   */
+  next(head: number, nowMs: number, pressure?: number): PendingRead | null;
   /**
    * Optional: ms the drive should wait where it is before reading `next()`
    * (a sequential reader is about to ask for what follows the head). 0: go.
@@ -101,6 +105,11 @@ export interface ReadPolicy {
   gatherMs(q: QueueSummary, nowMs: number): number;
   /** Estimate of seconds to read a queue from `head` (for value/cost choices); 0 if the policy does not estimate. */
   estimate?(order: MediumOrder, head: number): number;
+  /**
+   * Optional: what it costs to take an idle drive that holds a cartridge
+   * (lower is taken first). Without it, the drive idle longest is taken.
+   */
+  evictionCost?(d: { unmountS: number; idleMs: number }): number;
 }
 
 export interface PolicyOptions {

@@ -160,22 +160,36 @@ export function elevator(head: number, units: readonly Unit[]): Unit[] {
 }
 
 /**
- * The full plan: nearest-neighbour improved by or-opt, unless the elevator
- * order is about as short. On runs (a restore still being requested) the
- * two differ by a few seconds on what is queued, but requests still to come
- * fill the holes of the runs in position order, which only the elevator
- * then streams: when some requests already form runs, a tour must be
- * clearly shorter (ELEVATOR_MARGIN) to win.
- * On sparse recalls the tour is shorter by far (a serpentine tape makes
- * position order sweep every wrap end to end).
+ * The full plan. Candidates: nearest-neighbour improved by or-opt (the
+ * shortest path), plain nearest-neighbour (early completions), and the
+ * elevator. Each is scored by what it costs the requesters: the sum of this
+ * queue's completion times plus, for every second the path takes, the
+ * `pressure` of requests waiting for other cartridges (when many wait, the
+ * shortest path wins; when none do, early completions do).
+ *
+ * On runs (a restore still being requested) the elevator wins whenever its
+ * path is about as short: requests still to come fill the holes of the runs
+ * in position order, which only the elevator then streams — a tour must be
+ * clearly shorter (ELEVATOR_MARGIN) to beat it. On sparse recalls the
+ * elevator loses by far (a serpentine tape makes position order sweep every
+ * wrap end to end).
  */
-export function planTour(head: number, items: readonly PendingRead[], cost: CostModel, maxPasses = 4): Unit[] {
+export function planTour(head: number, items: readonly PendingRead[], cost: CostModel, opts: { pressure?: number; maxPasses?: number } = {}): Unit[] {
   const units = buildUnits(items, cost);
   // Or-opt is O(n²) per pass: on very large queues one pass is enough to fix
   // nearest-neighbour's worst detours.
-  const passes = units.length > 400 ? 1 : maxPasses;
-  const tour = orOpt(head, nearestNeighbour(head, units, cost), cost, passes);
+  const passes = units.length > 400 ? 1 : opts.maxPasses ?? 4;
+  const nn = nearestNeighbour(head, units, cost);
+  const tour = orOpt(head, nn, cost, passes);
   const lift = elevator(head, units);
-  const margin = units.length < items.length ? ELEVATOR_MARGIN : 1;
-  return pathSeconds(head, lift, cost) <= margin * pathSeconds(head, tour, cost) ? lift : tour;
+  const tourS = pathSeconds(head, tour, cost);
+  if (units.length < items.length && pathSeconds(head, lift, cost) <= ELEVATOR_MARGIN * tourS) return lift;
+  const pressure = opts.pressure ?? 0;
+  let best = tour;
+  let bestJ = waitSeconds(head, tour, cost) + pressure * tourS;
+  for (const cand of [nn, lift]) {
+    const j = waitSeconds(head, cand, cost) + pressure * pathSeconds(head, cand, cost);
+    if (j < bestJ) { best = cand; bestJ = j; }
+  }
+  return best;
 }

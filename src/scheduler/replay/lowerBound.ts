@@ -25,14 +25,18 @@ import type { ScaledRequest } from './scale.js';
  *   bytes takes transfer(n).
  * - Every cartridge read starts in a slot, so it is mounted at least once:
  *   robot move + load.
+ * - With C cartridges and D drives, a drive that serves k cartridges
+ *   unloads k − 1 of them before loading its last one: at least C − D
+ *   unloads, each unload_s + robot_move_s of drive time (the rewind is
+ *   left out: it may start from BOT).
  * Then for work(c) = mount + Σ over c's reads of (seek + transfer):
  *   1. a request arriving at a cannot complete before a + its own seek +
  *      transfer (a drive serves one request at a time);
  *   2. one cartridge is in one drive at a time, so its work is serial:
  *      makespan >= max work(c);
- *   3. D drives work in parallel at best: makespan >= Σ work / D (writes'
- *      transfers included).
- * Unmounts, syncs, robot contention and waiting are left out: leaving out
+ *   3. D drives work in parallel at best: makespan >= (Σ work + unloads) / D
+ *      (writes' transfers included).
+ * Rewinds, syncs, robot contention and waiting are left out: leaving out
  * work only weakens the bound, it never makes it wrong. Waits use the same
  * per-request minimum (seek + transfer), each a bound for that request.
  */
@@ -90,6 +94,7 @@ export function lowerBound(reqs: readonly ScaledRequest[], capacity: Map<string,
     total += work;
     maxCart = Math.max(maxCart, work);
   }
+  total += Math.max(0, perCart.size - drives) * (timing.unloadS + timing.robotMoveS);
   let arrival = 0;
   const waits: number[] = [];
   for (const r of reqs) {

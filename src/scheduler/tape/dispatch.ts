@@ -41,6 +41,8 @@ export interface DispatchEnv {
   nowMs: number;
   cartridge(label: string): CartridgeView | null;
   head(drive: DriveSlot): number;
+  /** Rewind + unload + robot move of the drive's cartridge. */
+  unmountS(drive: DriveSlot): number;
   cost(label: string): CostModel;
 }
 
@@ -130,10 +132,17 @@ function reads(s: TapeState, env: DispatchEnv, w: Wake): Action | null {
       w.wakeMs = Math.min(w.wakeMs, env.nowMs + hold);
       continue;
     }
-    const next = q.order.next(head, env.nowMs);
+    const next = q.order.next(head, env.nowMs, pressure(s));
     if (next) return { kind: 'read', drive: d, jobId: next.id };
   }
   return null;
+}
+
+/** Requests waiting for cartridges not in a drive, per usable drive. */
+function pressure(s: TapeState): number {
+  let n = 0;
+  for (const q of s.reads.nonEmpty()) if (!s.isMounted(q.medium)) n += q.size;
+  return n / Math.max(1, s.drives.filter((d) => d.usable).length);
 }
 
 /**
@@ -202,7 +211,9 @@ function findDrive(s: TapeState, env: DispatchEnv, label: string, use: ReqType, 
   const failedIn = s.loadFailedOn.get(label);
   const free = s.drives.filter((d) => d.usable && !d.busy && accepts(d.model, cart.model) && !failedIn?.has(d.name) && (d.loaded === null || !s.hasWork(d.loaded))
     && (d.loaded === null || !s.inTransit.has(d.loaded)))
-    .sort((a, b) => (a.loaded === null ? 0 : 1) - (b.loaded === null ? 0 : 1) || a.lastUsedMs - b.lastUsedMs);
+    .map((d) => ({ d, evict: d.loaded === null ? -Infinity : s.policy.evictionCost?.({ unmountS: env.unmountS(d), idleMs: env.nowMs - d.lastUsedMs }) ?? 0 }))
+    .sort((a, b) => a.evict - b.evict || a.d.lastUsedMs - b.d.lastUsedMs)
+    .map((x) => x.d);
   for (const d of free) {
     const { inUse, free: n } = s.typeCounts(d.model);
     if (s.share.allows(d.model, use, inUse, n, waiting)) return d;

@@ -77,6 +77,7 @@ export class TapeScheduler implements IoScheduler {
       get nowMs() { return self.clock.now(); },
       cartridge: (label) => this.cartridge(label),
       head: (d) => this.library.drive(d.name).position,
+      unmountS: (d) => this.library.unmountSeconds(d.name),
       cost: (label) => this.costOf(label, locateFixedS, wraps),
     };
     this.ready = this.init();
