@@ -57,11 +57,17 @@ export interface FileCache {
   /**
    * Opens an alive (or given deprecated) version. Read-only opens of an
    * offline version block until it is staged. Opens for write without
-   * O_TRUNC stage it first; any write open of a version that is already
-   * archived (clean) makes a new version when the handle closes changed.
+   * O_TRUNC stage it first; the first write to a version that is already
+   * archived makes the next version (its cache file renamed; the old bytes
+   * stay on their copies). O_TRUNC of an archived version makes an empty
+   * next version at once. A version never archived is changed in place.
    */
   open(obj: ObjectRow, mode: { write: boolean; truncate: boolean }): Promise<CacheHandle>;
-  /** Closing after a change makes the entry dirty (the flusher takes it from there). */
+  /**
+   * Returns once the file is fsynced and its size and mtime committed to
+   * the catalog (the version is dirty from its creation on; the flusher
+   * takes it from there). Returns the version's row.
+   */
   close(h: CacheHandle): Promise<ObjectRow>;
   /** Queues recalls without waiting (deimos stage, user.deimos.stage). */
   stage(objs: ObjectRow[]): Promise<void>;

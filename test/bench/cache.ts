@@ -76,7 +76,10 @@ async function main(): Promise<void> {
       for (let p = 0; p < bigBytes; p += REQ) await h.write(big, REQ, p);
       await cache.close(h);
     });
+    let failures = 0;
+    cache.events.on('flush-failed', (_k, err) => { if (failures++ === 0) console.error('first flush failure:', (err as Error).message); });
     const tFlush = await timed(() => cache.flush(undefined, { wait: true }));
+    if (failures) console.error(`${failures} flush failures (retried)`);
     const bigRow = (await catalog.getObject({ oid: 'big' }))!;
     await cache.release(bigRow);
     const tRecall = await timed(async () => cache.close(await cache.open(bigRow, { write: false, truncate: false })));
