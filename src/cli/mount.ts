@@ -89,10 +89,16 @@ export async function umountAction(env: Env, mountpoint: string): Promise<void> 
     if (!(e instanceof DeimosError && e.code === 'EINVAL')) throw e;
   }
   if (served) {
-    const deadline = Date.now() + 120_000;
+    // The mount goes at once; the service may then finish a put already on its way to tape.
+    const start = Date.now();
+    let told = false;
     while ((await OwnerLock.owner(paths.lock)) !== null) {
-      if (Date.now() > deadline) throw new DeimosError('ETIMEDOUT', `the service of ${mnt} is still stopping`, `see ${join(env.home, 'mount.log')}`);
-      await sleep(50);
+      if (!told && Date.now() - start > 5_000) {
+        process.stderr.write(`deimos: ${mnt} is unmounted; waiting for the service to finish the writes in flight\n`);
+        told = true;
+      }
+      if (Date.now() - start > 900_000) throw new DeimosError('ETIMEDOUT', `the service of ${mnt} is still stopping`, `see ${join(env.home, 'mount.log')}`);
+      await sleep(100);
     }
     return;
   }

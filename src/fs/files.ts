@@ -37,7 +37,7 @@ export class FileOps {
     this.attrs.invalidate(path);
     const h = await this.cache.create(path, attrs, { exclusive: (flags & O_EXCL) !== 0 });
     this.attrs.invalidate(path);
-    return this.table.add({ kind: 'cache', h, uuid: h.uuid, writable: true, written: false, lastWrite: now, pending: {} });
+    return this.table.add({ kind: 'cache', h, uuid: h.uuid, writable: true, written: false, lastWrite: now, pending: {}, pendingGen: 0 });
   }
 
   async open(path: string, e: NsEntry | null, flags: number): Promise<number> {
@@ -46,13 +46,13 @@ export class FileOps {
     const truncate = write && (flags & O_TRUNC) !== 0;
     const h = await this.cache.open(row, { write, truncate });
     if (truncate) this.attrs.invalidate(path);
-    return this.table.add({ kind: 'cache', h, uuid: row.uuid, writable: write, written: truncate, lastWrite: Date.now(), pending: {} });
+    return this.table.add({ kind: 'cache', h, uuid: row.uuid, writable: write, written: truncate, lastWrite: Date.now(), pending: {}, pendingGen: 0 });
   }
 
   /** Opens a version for reading (a deprecated one, from /.deimos/versions). */
   async openVersion(row: ObjectRow): Promise<number> {
     const h = await this.cache.open(row, { write: false, truncate: false });
-    return this.table.add({ kind: 'cache', h, uuid: row.uuid, writable: false, written: false, lastWrite: 0, pending: {} });
+    return this.table.add({ kind: 'cache', h, uuid: row.uuid, writable: false, written: false, lastWrite: 0, pending: {}, pendingGen: 0 });
   }
 
   async read(fd: number, buf: Buffer, length: number, position: number): Promise<number> {
@@ -119,20 +119,29 @@ export class FileOps {
     try {
       const obj = await this.cache.close(f.h);
       this.attrs.invalidate(obj.oid, f.h.oid);
-      if (Object.keys(f.pending).length === 0) return;
-      // Renames may have happened since open: find the generation where it is now.
-      const alive = await this.catalog.getObject({ uuid: f.uuid });
-      if (!alive) return;
-      await this.catalog.setObjectAttrs(alive.oid, f.pending);
-      this.attrs.invalidate(alive.oid);
+      // Attributes may still arrive while they are written: write until none did.
+      while (Object.keys(f.pending).length > 0) {
+        const gen = f.pendingGen;
+        // Renames may have happened since open: find the generation where it is now.
+        const alive = await this.catalog.getObject({ uuid: f.uuid });
+        if (!alive) return;
+        await this.catalog.setObjectAttrs(alive.oid, { ...f.pending });
+        this.attrs.invalidate(alive.oid);
+        if (gen === f.pendingGen) return;
+      }
     } finally {
       this.table.remove(fd);
     }
   }
 
-  /** Records attributes set while writers have the file open (see CacheOpen.pending). */
-  notePending(uuid: string, patch: Partial<PosixAttrs>): void {
-    for (const w of this.table.writersOf(uuid)) Object.assign(w.pending, patch);
+  /** Keeps attributes set while writers have the file open (see CacheOpen.pending); false when it has none. */
+  notePending(uuid: string, patch: Partial<PosixAttrs>): boolean {
+    const ws = this.table.writersOf(uuid);
+    for (const w of ws) {
+      Object.assign(w.pending, patch);
+      w.pendingGen++;
+    }
+    return ws.length > 0;
   }
 
   private writer(fd: number): CacheOpen {

@@ -23,6 +23,8 @@ export interface CacheOpen {
    * its own mtime or make a new version.
    */
   pending: Partial<PosixAttrs>;
+  /** Bumped at each change of `pending`, so that release knows whether it wrote the latest. */
+  pendingGen: number;
 }
 
 export interface CopyOpen {

@@ -289,8 +289,21 @@ export class Vfs {
     return { path, e: await this.entry(path) };
   }
 
+  /**
+   * Stores attribute changes. A change of nothing but ctime (tar x and
+   * rsync chown files to the owner they already have) costs no catalog
+   * write. Changes to a file with open writers (cp -p, tar x and rsync set
+   * times and modes right around close) are kept with the writers, shown by
+   * getattr, and written once when the last of them has closed: the close
+   * stamps its own mtime anyway, and every catalog write is an fsync.
+   */
   private async setAttrs(path: string, e: NsEntry, patch: Partial<PosixAttrs>): Promise<void> {
-    if (e.type === 'file') this.files.notePending(e.row.uuid, patch);
+    if (e.type === 'file' && this.files.notePending(e.row.uuid, patch)) {
+      this.attrs.invalidate(path);
+      return;
+    }
+    const changes = (Object.keys(patch) as (keyof PosixAttrs)[]).filter((k) => k !== 'ctime' && patch[k] !== e.row[k]);
+    if (changes.length === 0) return;
     this.attrs.invalidate(path);
     const after = await this.deps.catalog.setEntryAttrs(path, patch);
     this.attrs.put(path, after);
