@@ -5,18 +5,21 @@ import { JOIN_FIXED, planTour, shortHop } from './tour.js';
  * The default policy: plan each mount as a whole and choose mounts by value
  * over cost.
  *
- * - Order inside a mount: the tour planner (tour.ts) — contiguous runs are
- *   units read in position order, and the units are visited along the
- *   shortest path the locate model allows (nearest-neighbour + or-opt). So
- *   sparse recalls get nearest-first's short hops without its detours, and
- *   restores stream.
+ * - Order inside a mount: the tour planner (tour.ts). Contiguous runs are
+ *   units read in position order (the elevator wins when runs are present
+ *   and it is about as short); sparse extents are visited along the
+ *   shortest path the locate model allows (nearest-neighbour + or-opt), or
+ *   nearest-neighbour itself when few requests wait elsewhere and early
+ *   completions count more than the path. So sparse recalls get
+ *   nearest-first's short hops without its detours, and restores stream.
  * - Requests that arrive during a mount are inserted where they cost least
- *   instead of replanning everything; the plan is rebuilt when enough of
+ *   instead of replanning everything; the plan is rebuilt when a quarter of
  *   it is new, or when the head is not where the plan expected it.
- * - A drive that has caught up with a sequential reader (the head sits at
- *   the end of the newest request, which continued the one before it) holds
- *   a moment for the next request instead of leaving for a far one and
- *   coming back.
+ * - A stream is never broken for a request that arrives behind the head
+ *   inside it (a restore still being requested in name order): such
+ *   stragglers are read after the stream, in one pass back, instead of one
+ *   detour each — the detours are what make greedy nearest-first lose on
+ *   restores.
  * - Which medium next, when more queues wait than drives are free: the one
  *   that serves most requests per mount, the longest waiting first on a
  *   tie. (Smith's rule on the planned service time — requests per second
@@ -25,6 +28,8 @@ import { JOIN_FIXED, planTour, shortHop } from './tour.js';
  *   then ride along.) When every queue gets a drive at once, the longest
  *   job first: loads share the robot, and the longest started last would
  *   set the makespan.
+ * - The drive given up for a new cartridge is the one that frees soonest
+ *   (shortest rewind + unload).
  * - Optionally (`maxGatherMs`), an unmounted medium first gathers its burst
  *   until its requests stop coming (quiet). Off by default: a free drive
  *   that waits is time lost, and requests arriving during a mount join it.
@@ -57,7 +62,6 @@ export function costPolicy(opts: CostPolicyOptions): ReadPolicy {
       const untilMax = q.oldestMs + maxGatherMs - nowMs;
       return Math.max(0, Math.min(untilQuiet, untilMax));
     },
-    // The drive that frees soonest: a cartridge read near its beginning rewinds fast.
     evictionCost: (d) => d.unmountS,
     estimate: (order: MediumOrder, head: number) => (order instanceof PlannedOrder ? order.estimate(head) : 0),
   };

@@ -55,11 +55,6 @@ export interface MediumOrder {
    * second this drive spends here delays.
    */
   next(head: number, nowMs: number, pressure?: number): PendingRead | null;
-  /**
-   * Optional: ms the drive should wait where it is before reading `next()`
-   * (a sequential reader is about to ask for what follows the head). 0: go.
-   */
-  holdMs?(head: number, nowMs: number): number;
   readonly size: number;
 }
 

@@ -53,7 +53,7 @@ export interface Decision {
 
 export function decide(s: TapeState, env: DispatchEnv): Decision {
   const w = { wakeMs: Infinity };
-  const action = ownWork(s, env, w) ?? agedElsewhere(s, env) ?? reads(s, env, w) ?? switches(s, env, w) ?? idleUnloads(s, env, w);
+  const action = ownWork(s, env, w) ?? agedElsewhere(s, env) ?? reads(s, env) ?? switches(s, env, w) ?? idleUnloads(s, env, w);
   return { action, wakeMs: w.wakeMs };
 }
 
@@ -116,7 +116,7 @@ function agedElsewhere(s: TapeState, env: DispatchEnv): Action | null {
   return null;
 }
 
-function reads(s: TapeState, env: DispatchEnv, w: Wake): Action | null {
+function reads(s: TapeState, env: DispatchEnv): Action | null {
   for (const d of s.drives) {
     if (!ready(d, s)) continue;
     const q = s.reads.queue(d.loaded!);
@@ -126,13 +126,7 @@ function reads(s: TapeState, env: DispatchEnv, w: Wake): Action | null {
       continue;
     }
     if (q === undefined || q.size === 0) continue;
-    const head = env.head(d);
-    const hold = q.order.holdMs?.(head, env.nowMs) ?? 0;
-    if (hold > 0 && !s.draining) {
-      w.wakeMs = Math.min(w.wakeMs, env.nowMs + hold);
-      continue;
-    }
-    const next = q.order.next(head, env.nowMs, pressure(s));
+    const next = q.order.next(env.head(d), env.nowMs, pressure(s));
     if (next) return { kind: 'read', drive: d, jobId: next.id };
   }
   return null;
