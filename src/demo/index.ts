@@ -4,10 +4,12 @@ import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { mountDemo } from './mount.js';
 
 /**
  * The main job on the embedded default: a throw-away store on temporary
- * directory media, driven through the real CLI as an operator would.
+ * directory media driven through the real CLI, then the mount on the
+ * default sim library (src/demo/mount.ts).
  */
 const BIN = resolve(fileURLToPath(import.meta.url), '../../../../bin/deimos');
 
@@ -51,7 +53,10 @@ async function main(): Promise<void> {
       if (digest(await readFile(out)) !== digest(data)) throw new Error(`${oid}: bytes differ`);
       same++;
     }
-    process.stdout.write(`demo: ${same}/${Object.keys(files).length} objects came back byte-identical\n`);
+    process.stdout.write(`demo: ${same}/${Object.keys(files).length} objects came back byte-identical\n\n`);
+    process.stdout.write('# The mount: rsync in, flush to tape, evict, read back through recalls\n');
+    await mountDemo(BIN, root);
+    process.stdout.write('demo: done\n');
   } finally {
     await rm(root, { recursive: true, force: true });
   }
