@@ -28,6 +28,8 @@ export interface SchedulerDeps {
 export interface Scheduler extends IoScheduler {
   /** Formats a blank cartridge (Phobos `tape format`); resolves when it takes writes. */
   format(label: string): Promise<void>;
+  /** An operator's load (a label) or unload (null) of a drive. */
+  switchByHand(drive: string, to: string | null): Promise<void>;
   status(): SchedulerStatus & Partial<Pick<TapeSchedulerStatus, 'waiting' | 'extra'>>;
 }
 
@@ -66,6 +68,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       return family === 'dir' ? dir.openForDelete(family, medium) : null;
     },
     format: (label) => needTapeAsync(needTape).then((t) => t.format(label)),
+    switchByHand: (drive, to) => needTapeAsync(needTape).then((t) => t.switchByHand(drive, to)),
     status: () => mergeStatus(dir.status(), tape?.status() ?? null),
     async drain() {
       await Promise.all([dir.drain(), tape?.drain()]);

@@ -70,3 +70,25 @@ test('tape commands refuse bad input with errno exit codes', async (t) => {
     await s.cleanup();
   }
 });
+
+test('drive load/unload by hand: one drive per cartridge, generation rules', async (t) => {
+  const s = await tmpStore({ ...SIM, DEIMOS_LIBRARY_DRIVE_MODEL: 'st0=LTO8,st1=LTO9,st2=LTO9,st3=LTO9' });
+  try {
+    await s.ok(['drive', 'add', '--unlock', 'st[0-1]']);
+    await s.ok(['tape', 'add', '--type', 'LTO9', 'L00005L9', 'L00006L9']);
+    const gen = await s.run(['drive', 'load', 'st0', 'L00005L9']);
+    t.is(gen.code, 124, gen.stderr); // EMEDIUMTYPE: an LTO-8 drive does not take LTO-9
+    await s.ok(['drive', 'load', 'st1', 'L00005L9']);
+    t.is((await s.ok(['tape', 'locate', 'L00005L9'])).trim(), 'drive st1');
+    await s.ok(['drive', 'lock', 'st0']);
+    t.is((await s.run(['drive', 'load', 'st0', 'L00006L9'])).code, 1, 'a locked drive is refused (EPERM)');
+    await s.ok(['drive', 'load', 'st1', 'L00006L9']);
+    t.is((await s.ok(['tape', 'locate', 'L00005L9'])).trim(), 'slot 5');
+    await s.ok(['drive', 'unload', 'st1']);
+    t.is((await s.ok(['tape', 'locate', 'L00006L9'])).trim(), 'slot 6');
+    const status = JSON.parse(await s.ok(['drive', 'status', '-o', 'name,loaded', '-f', 'json']));
+    t.true(status.every((d: { loaded: string | null }) => d.loaded === null));
+  } finally {
+    await s.cleanup();
+  }
+});

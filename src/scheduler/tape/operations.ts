@@ -189,7 +189,7 @@ async function formatDrive(ctx: OpsContext, d: DriveSlot, job: FormatJob): Promi
   }
 }
 
-async function switchDrive(ctx: OpsContext, d: DriveSlot, to: string | null, use: DriveSlot['use']): Promise<void> {
+export async function switchDrive(ctx: OpsContext, d: DriveSlot, to: string | null, use: DriveSlot['use']): Promise<void> {
   const s = ctx.state;
   d.busy = true;
   d.use = use;

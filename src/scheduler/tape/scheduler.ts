@@ -11,7 +11,7 @@ import type { CostModel, ReadPolicy } from '../policies/interface.js';
 import { assignWrites, type CartridgeRoom } from './assign.js';
 import { decide, type DispatchEnv } from './dispatch.js';
 import { FairShare } from './fairShare.js';
-import { placeRead, start, type OpsContext } from './operations.js';
+import { placeRead, start, switchDrive, type OpsContext } from './operations.js';
 import { ReadQueues } from './readQueues.js';
 import { accepts as acceptsModel, DriveSlot, TapeState } from './state.js';
 import { tapeStatus, type TapeSchedulerStatus } from './status.js';
@@ -171,6 +171,39 @@ export class TapeScheduler implements IoScheduler {
       this.s.formats.push({ label, arrivalMs, resolve, reject });
       this.kick();
     });
+  }
+
+  /**
+   * An operator's load (`to` a label) or unload (`to` null) of one drive
+   * (`deimos drive load|unload`): waits until the drive finishes what it
+   * does, then switches it through the same operation the scheduler uses,
+   * so a cartridge is never in two drives.
+   */
+  async switchByHand(drive: string, to: string | null): Promise<void> {
+    await this.open();
+    await this.refresh();
+    const d = this.s.drives.find((x) => x.name === drive);
+    if (!d) throw new DeimosError('ENOENT', `no drive '${drive}' in the library`, "'deimos lib scan' lists its drives");
+    if (to !== null) {
+      if (!this.s.media.has(to)) throw new DeimosError('ENOENT', `cartridge ${to} is not in the catalog`, `add it first: deimos tape add ${to}`);
+      if (this.cartridge(to) === null) throw new DeimosError('ENOENT', `cartridge ${to} is not in the library`, "'deimos lib scan' lists its cartridges");
+      const model = this.s.media.get(to)!.model;
+      if (!acceptsModel(d.model, model)) throw new DeimosError('EMEDIUMTYPE', `a ${d.model} drive cannot take the ${model} cartridge ${to}`, 'use a drive of the same or the next generation');
+    }
+    for (;;) {
+      if (d.failed) throw new DeimosError('EIO', `drive '${drive}' is failed`, "see 'deimos logs dump --errors'; 'deimos drive unlock --force' puts it back");
+      if (d.loaded === to && !d.busy) return;
+      const elsewhere = to !== null && this.s.drives.some((x) => x !== d && (x.loaded === to || x.incoming === to));
+      if (elsewhere || (to !== null && this.s.inTransit.has(to) && d.loaded !== to)) {
+        throw new DeimosError('EBUSY', `cartridge ${to} is in another drive`, 'unload that drive first');
+      }
+      if (!d.busy) break;
+      await this.clock.sleep(1000);
+    }
+    await switchDrive(this.ops, d, to, null);
+    if (d.loaded !== to) {
+      throw new DeimosError('EIO', to === null ? `drive '${drive}' did not unload` : `loading ${to} into ${drive} failed`, "see 'deimos logs dump --errors'");
+    }
   }
 
   async openForDelete(_family: Family, _medium: string): Promise<MediumIO | null> {

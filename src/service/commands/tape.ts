@@ -76,6 +76,19 @@ const driveCommands: Registry = {
     }
     return {};
   },
+  async 'drive.load'(svc, a) {
+    const name = driveName(need(a, 'name'));
+    const [row] = await registeredDrives(svc, [name]);
+    if (row!.admStatus !== 'unlocked') throw new DeimosError('EPERM', `drive '${name}' is ${row!.admStatus}`, `unlock it first: deimos drive unlock ${name}`);
+    await svc.scheduler.switchByHand(name, need(a, 'label'));
+    return {};
+  },
+  async 'drive.unload'(svc, a) {
+    const name = driveName(need(a, 'name'));
+    await registeredDrives(svc, [name]);
+    await svc.scheduler.switchByHand(name, null);
+    return {};
+  },
   async 'drive.delete'(svc, a) {
     await svc.catalog.deleteDrives(driveNames(a));
     return {};
