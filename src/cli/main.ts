@@ -221,6 +221,13 @@ export function buildProgram(): Command {
     .action((o) => send(program, 'logs.dump', o, { fields: o.output, format: o.format }));
   logFilters(logs.command('clear').description('clear logs')).action((o) => send(program, 'logs.clear', o));
 
+  const sched = program.command('sched').description('the I/O scheduler');
+  listOpts(sched.command('fair_share').description('show or set per-model drive shares: min and max drives for read,write,format')
+    .option('-t, --type <model>', 'drive model, e.g. LTO9')
+    .option('--min <r,w,f>', 'fewest drives kept for read,write,format while they have work')
+    .option('--max <r,w,f>', 'most drives read,write,format may hold'))
+    .action((o) => send(program, 'sched.fair_share', o, { fields: o.output, format: o.format }));
+
   program.command('status').description('drives, queues and scheduler counters')
     .option('-f, --format <format>', 'human or json', 'human')
     .action((o) => send(program, 'status', {}, { format: o.format }));

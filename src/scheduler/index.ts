@@ -8,7 +8,7 @@ import type { MediumIO } from '../media/interface.js';
 import { DirPool } from './dirPool.js';
 import type { IoScheduler, ReadGrant, ReadRequest, SchedulerCounters, SchedulerStatus, WriteAllocRequest, WriteGrant } from './interface.js';
 import { TapeScheduler } from './tape/index.js';
-import type { TapeSchedulerStatus } from './tape/index.js';
+import type { ShareSetting, TapeSchedulerStatus } from './tape/index.js';
 
 export * from './interface.js';
 export { DirPool } from './dirPool.js';
@@ -30,6 +30,8 @@ export interface Scheduler extends IoScheduler {
   format(label: string): Promise<void>;
   /** An operator's load (a label) or unload (null) of a drive. */
   switchByHand(drive: string, to: string | null): Promise<void>;
+  /** Shows (null) or changes a model's drive shares (Phobos `sched fair_share`). */
+  setFairShare(set: ShareSetting | null): Promise<{ model: string; type: string; min: number; max: number | null }[]>;
   status(): SchedulerStatus & Partial<Pick<TapeSchedulerStatus, 'waiting' | 'extra'>>;
 }
 
@@ -68,6 +70,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       return family === 'dir' ? dir.openForDelete(family, medium) : null;
     },
     format: (label) => needTapeAsync(needTape).then((t) => t.format(label)),
+    setFairShare: (set) => needTapeAsync(needTape).then((t) => t.setFairShare(set)),
     switchByHand: (drive, to) => needTapeAsync(needTape).then((t) => t.switchByHand(drive, to)),
     status: () => mergeStatus(dir.status(), tape?.status() ?? null),
     async drain() {

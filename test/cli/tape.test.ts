@@ -92,3 +92,17 @@ test('drive load/unload by hand: one drive per cartridge, generation rules', asy
     await s.cleanup();
   }
 });
+
+test('sched fair_share shows and sets per-model shares, kept across restarts', async (t) => {
+  const s = await tmpStore({ ...SIM, DEIMOS_IO_SCHED_FAIR_SHARE_MAX: 'LTO9=format:1' });
+  try {
+    const before = JSON.parse(await s.ok(['sched', 'fair_share', '-f', 'json']));
+    t.deepEqual(before.find((r: { type: string }) => r.type === 'format'), { model: 'LTO9', type: 'format', min: 0, max: 1 });
+    await s.ok(['sched', 'fair_share', '--type', 'LTO9', '--min', '1,1,0', '--max', '4,2,1']);
+    const after = JSON.parse(await s.ok(['sched', 'fair_share', '--type', 'LTO9', '-f', 'json']));
+    t.deepEqual(after.map((r: { type: string; min: number; max: number }) => [r.type, r.min, r.max]), [['read', 1, 4], ['write', 1, 2], ['format', 0, 1]]);
+    t.is((await s.run(['sched', 'fair_share', '--min', '1,1,0'])).code, 22, 'a change needs --type');
+  } finally {
+    await s.cleanup();
+  }
+});

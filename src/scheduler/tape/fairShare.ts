@@ -50,6 +50,21 @@ export class FairShare {
     return this.max.get(model.toUpperCase())?.[type] ?? Infinity;
   }
 
+  set(model: string, min?: Partial<Record<ReqType, number>>, max?: Partial<Record<ReqType, number>>): void {
+    const m = model.toUpperCase();
+    if (min) this.min.set(m, { ...this.min.get(m), ...min });
+    if (max) this.max.set(m, { ...this.max.get(m), ...max });
+  }
+
+  /** Every model named in min or max, with both limits per request type (max null: unlimited). */
+  table(models: readonly string[] = []): { model: string; type: ReqType; min: number; max: number | null }[] {
+    const names = [...new Set([...models.map((m) => m.toUpperCase()), ...this.min.keys(), ...this.max.keys()])].sort();
+    return names.flatMap((model) => REQ_TYPES.map((type) => {
+      const max = this.maxOf(model, type);
+      return { model, type, min: this.minOf(model, type), max: Number.isFinite(max) ? max : null };
+    }));
+  }
+
   minOf(model: string, type: ReqType): number {
     return this.min.get(model.toUpperCase())?.[type] ?? 0;
   }
@@ -67,6 +82,13 @@ export class FairShare {
     }
     return free - 1 >= reserved;
   }
+}
+
+/** Operators change shares at run time (`deimos sched fair_share`); they are kept in the catalog. */
+export interface ShareSetting { model: string; min?: Partial<Record<ReqType, number>>; max?: Partial<Record<ReqType, number>> }
+
+export function applyShare(fs: FairShare, set: ShareSetting): void {
+  fs.set(set.model, set.min, set.max);
 }
 
 export const zeroCounts = (): TypeCounts => ({ read: 0, write: 0, format: 0 });

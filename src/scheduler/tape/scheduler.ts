@@ -10,12 +10,14 @@ import { createPolicy } from '../policies/index.js';
 import type { CostModel, ReadPolicy } from '../policies/interface.js';
 import { assignWrites, type CartridgeRoom } from './assign.js';
 import { decide, type DispatchEnv } from './dispatch.js';
-import { FairShare } from './fairShare.js';
+import { applyShare, FairShare, type ShareSetting } from './fairShare.js';
 import { placeRead, start, switchDrive, type OpsContext } from './operations.js';
 import { ReadQueues } from './readQueues.js';
 import { accepts as acceptsModel, DriveSlot, TapeState } from './state.js';
 import { tapeStatus, type TapeSchedulerStatus } from './status.js';
 import { SyncGroups, syncThresholds } from './syncGroups.js';
+
+const FAIR_SHARE_KEY = 'io_sched.fair_share';
 
 export interface TapeSchedulerOptions {
   catalog: Catalog;
@@ -85,6 +87,8 @@ export class TapeScheduler implements IoScheduler {
   }
 
   private async init(): Promise<void> {
+    const saved = await this.catalog.getState(FAIR_SHARE_KEY);
+    for (const set of saved ? (JSON.parse(saved) as ShareSetting[]) : []) applyShare(this.s.share, set);
     const { drives } = await this.library.scan();
     const now = this.clock.now();
     for (const d of drives) {
@@ -171,6 +175,18 @@ export class TapeScheduler implements IoScheduler {
       this.s.formats.push({ label, arrivalMs, resolve, reject });
       this.kick();
     });
+  }
+
+  /** Changes a model's drive shares now and for later starts; returns the table of shares. */
+  async setFairShare(set: ShareSetting | null): Promise<ReturnType<FairShare['table']>> {
+    await this.open();
+    if (set !== null) {
+      applyShare(this.s.share, set);
+      const saved = await this.catalog.getState(FAIR_SHARE_KEY);
+      await this.catalog.setState(FAIR_SHARE_KEY, JSON.stringify([...(saved ? (JSON.parse(saved) as ShareSetting[]) : []), set]));
+      this.kick();
+    }
+    return this.s.share.table(this.s.drives.map((d) => d.model));
   }
 
   /**

@@ -7,6 +7,7 @@ import { isAbsolute, relative, resolve } from 'node:path';
 import { DeimosError } from '../../core/index.js';
 import type { ObjectRow } from '../../catalog/index.js';
 import type { FileCache } from '../../cache/interface.js';
+import { treePattern } from '../../fs/index.js';
 import type { Service } from '../service.js';
 import type { CallContext } from '../protocol.js';
 import { list, type Registry } from './registry.js';
@@ -31,8 +32,6 @@ export function oidOf(svc: Service, arg: string, cwd: string): string {
   return arg.replace(/^\.\/+/, '').replace(/\/+$/, '');
 }
 
-const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-
 /** Alive objects a list of PATH arguments names: files, or with `recursive` everything below directories. */
 async function objectsOf(svc: Service, args: string[], recursive: boolean, ctx: CallContext): Promise<ObjectRow[]> {
   const out = new Map<string, ObjectRow>();
@@ -43,7 +42,7 @@ async function objectsOf(svc: Service, args: string[], recursive: boolean, ctx: 
     if (e.type === 'file') out.set(e.row.oid, e.row);
     else if (e.type === 'dir') {
       if (!recursive) throw new DeimosError('EISDIR', `'${arg}' is a directory`, 'use -r to take everything below it');
-      const rows = await svc.catalog.listObjects({ pattern: oid === '' ? '^' : `^${escapeRe(oid)}/` });
+      const rows = await svc.catalog.listObjects({ pattern: treePattern(oid) });
       for (const r of rows) out.set(r.oid, r);
     }
   }

@@ -158,7 +158,25 @@ const tapeCommands: Registry = {
   },
 };
 
+/** Phobos' `--min 0,1,0`: read, write, format counts. */
+function shares(v: unknown, what: string): { read: number; write: number; format: number } | undefined {
+  if (v === undefined) return undefined;
+  const parts = String(v).split(',').map((x) => Number(x.trim()));
+  if (parts.length !== 3 || parts.some((n) => !Number.isInteger(n) || n < 0)) {
+    throw new DeimosError('EINVAL', `invalid ${what} '${String(v)}'`, `give three drive counts: read,write,format (e.g. --${what} 1,1,0)`);
+  }
+  return { read: parts[0]!, write: parts[1]!, format: parts[2]! };
+}
+
 const libCommands: Registry = {
+  async 'sched.fair_share'(svc, a) {
+    const min = shares(a.min, 'min');
+    const max = shares(a.max, 'max');
+    if ((min || max) && !a.type) throw new DeimosError('EINVAL', 'missing --type', 'name the drive model the shares apply to, e.g. --type LTO9');
+    const rows = await svc.scheduler.setFairShare(min || max ? { model: String(a.type), min, max } : null);
+    const records = rows.filter((r) => !a.type || r.model === String(a.type).toUpperCase()).map((r) => ({ ...r, max: r.max ?? 'unlimited' }));
+    return { records, fields: ['model', 'type', 'min', 'max'] };
+  },
   async 'lib.scan'(svc) {
     const s = await svc.library.scan();
     const records = [
