@@ -10,4 +10,6 @@ export interface Clock {
   sleep(ms: number): Promise<void>;
   /** Simulated time as seconds, for reports. */
   seconds(): number;
+  /** Drops pending sleeps (their promises never settle) so a closing service leaves no timer behind. */
+  stop?(): void;
 }

@@ -59,6 +59,7 @@ export class Service {
     } finally {
       await this.scheduler.close();
       await this.library.close();
+      this.clock.stop?.();
       await this.catalog.close();
     }
   }
