@@ -20,13 +20,9 @@ export function controlPart(path: string): string | null {
   return null;
 }
 
-export function isControl(path: string): boolean {
-  return controlPart(path) !== null;
-}
-
 /** Refuses changes inside the control directory (it is a read-only view). */
 export function refuseControl(path: string): void {
-  if (isControl(path)) {
+  if (controlPart(path) !== null) {
     throw new DeimosError('EROFS', `'/${path}' is in the read-only control directory`, 'change the files themselves, outside /.deimos');
   }
 }
@@ -39,10 +35,6 @@ export function baseName(path: string): string {
 export function parentPath(path: string): string {
   const i = path.lastIndexOf('/');
   return i < 0 ? '' : path.slice(0, i);
-}
-
-export function joinPath(dir: string, name: string): string {
-  return dir === '' ? name : `${dir}/${name}`;
 }
 
 /** Regular expression matching exactly the direct children of `dir` (for catalog --pattern queries). */

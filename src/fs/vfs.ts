@@ -35,6 +35,15 @@ export class Vfs {
     this.xattrs = new Xattrs(deps.catalog, deps.cache);
   }
 
+  /** Gives the root directory times of its first mount (the catalog starts it at the epoch). */
+  async init(): Promise<void> {
+    const root = await this.deps.catalog.lookup('');
+    if (root && root.row.mtime === 0 && root.row.ctime === 0) {
+      const now = Date.now();
+      await this.deps.catalog.setEntryAttrs('', { atime: now, mtime: now, ctime: now });
+    }
+  }
+
   /** Forgets cached attributes (the catalog was changed by someone else, e.g. a CLI command). */
   invalidate(): void {
     this.attrs.clear();

@@ -73,6 +73,7 @@ export async function runMount(o: MountRunOptions): Promise<void> {
 async function serve(svc: Service, cache: NonNullable<Service['cache']>, o: MountRunOptions, mountpoint: string): Promise<void> {
   const log = o.log;
   const vfs = new Vfs({ catalog: svc.catalog, cache, log: log.child({ box: 'fs' }), openCopy: (obj, copy) => openCopy(svc, obj, copy) });
+  await vfs.init();
   // A command may change the catalog behind the mount's back: forget cached attributes after each.
   const server = new CommandServer((req, ctx) => dispatch(svc, req, ctx).finally(() => vfs.invalidate()), log);
   await server.listen(svc.paths.socket);
