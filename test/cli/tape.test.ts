@@ -86,6 +86,8 @@ test('drive load/unload by hand: one drive per cartridge, generation rules', asy
     t.is((await s.ok(['tape', 'locate', 'L00005L9'])).trim(), 'slot 5');
     await s.ok(['drive', 'unload', 'st1']);
     t.is((await s.ok(['tape', 'locate', 'L00006L9'])).trim(), 'slot 6');
+    const logs = JSON.parse(await s.ok(['logs', 'dump', '--drive', 'st1', '-o', 'cause,medium', '-f', 'json']));
+    t.deepEqual(logs.map((l: { cause: string; medium: string }) => `${l.cause} ${l.medium}`), ['load L00005L9', 'unload L00005L9', 'load L00006L9', 'unload L00006L9']);
     const status = JSON.parse(await s.ok(['drive', 'status', '-o', 'name,loaded', '-f', 'json']));
     t.true(status.every((d: { loaded: string | null }) => d.loaded === null));
   } finally {

@@ -224,6 +224,7 @@ export class SimLibrary implements Library {
     }
     await this.writer.save();
     if (await this.opts.catalog.getDrive(d.name)) await this.opts.catalog.updateDrive(d.name, { loaded: null });
+    await this.opts.catalog.addLog({ kind: 'drive', device: d.name, medium: label, cause: 'unload', errno: 0, message: `unloaded ${label} from ${d.name}` });
   }
 
   /** The loaded cartridge's volume: the same object for as long as the library lives. */
