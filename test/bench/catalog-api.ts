@@ -1,6 +1,6 @@
 /**
  * Ad-hoc timing of the SQLite catalog on many objects (not run by ava):
- *   npx tsc -p . && node dist/test/unit/catalog.bench.js [N=1000000] [DIR=os.tmpdir()]
+ *   npx tsc -p . && node dist/test/bench/catalog-api.js [N=1000000] [DIR=os.tmpdir()]
  * Prints wall and CPU time per operation; CPU time is the figure to compare
  * on a loaded machine.
  */
