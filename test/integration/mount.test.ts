@@ -228,6 +228,9 @@ test('deimos mount detaches; umount, fusermount -u and SIGTERM stop it cleanly; 
   try {
     await mkdir(mnt);
     t.is((await s2.run(['mount', join(s2.root, 'nope')])).code, 2, 'no such mount point');
+    const unmounted = await s2.run(['stage', 'x']);
+    t.is(unmounted.code, 95, 'stage needs the mount');
+    t.regex(unmounted.stderr, /not mounted/);
     t.regex(await s2.ok(['mount', mnt]), /mounted on/);
     t.true(await mounted());
     t.is((await s2.run(['mount', mnt])).code, 16, 'already mounted');
