@@ -283,6 +283,7 @@ function counted(src: ObjectSource, onProgress: (done: number, total: number) =>
   let done = 0;
   return {
     size: src.size,
+    recycle: src.recycle?.bind(src),
     async *read(offset, length) {
       for await (const b of src.read(offset, length)) {
         done += b.length;
