@@ -150,19 +150,8 @@ export function prefixUpperBound(prefix: string): string | null {
   return null;
 }
 
-/**
- * A reservation's owner is alive while signal 0 reaches its pid; EPERM means
- * the process exists under another user.
- */
-export function pidAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+/** A reservation's owner is alive while signal 0 reaches its pid. */
+export { pidAlive } from '../core/process.js';
 
 /** Mode of directories the catalog creates implicitly (mkdir -p of an oid's parents). */
 export const IMPLICIT_DIR_MODE = 0o40755;
