@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# The mount against the native cache disk, bindfs (a C FUSE passthrough: the
+# FUSE limit here) and rclone mount --vfs-cache-mode full (what sites run),
+# side by side in one run, REPS repetitions, medians in seconds.
+#   bash test/bench/fuse.sh [SIZE_MIB=1024] [FILES=10000] [REPS=3]
+# Needs root (FUSE mounts, drop_caches), bindfs, rclone, rsync; `npm run build` first.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+size=${1:-1024}; files=${2:-10000}; reps=${3:-3}
+root=$(mktemp -d /var/tmp/deimos-fusebench.XXXXXX)
+deimos="$PWD/bin/deimos"
+export DEIMOS_HOME=$root/home DEIMOS_CONFIG=/dev/null DEIMOS_LOG_LEVEL=error
+cleanup() {
+  for m in "$root"/mnt-*; do fusermount -uz "$m" 2>/dev/null || true; done
+  pkill -f "rclone mount .*$root" 2>/dev/null || true
+  rm -rf "$root"
+}
+trap cleanup EXIT
+
+# A tree of small files, as a tarball: nested dirs, sizes 0..8 KiB.
+mkdir -p "$root/tree"
+for ((i = 0; i < files; i++)); do
+  d="$root/tree/d$((i % 50))/e$((i % 7))"; mkdir -p "$d"
+  head -c $(((i * 131) % 8192)) /dev/urandom > "$d/f$i"
+done
+tar -C "$root" -cf "$root/tree.tar" tree
+
+mkdir -p "$root/native" "$root/bind-back" "$root/mnt-bindfs" "$root/rclone-back" "$root/rclone-cache" "$root/mnt-rclone" "$root/mnt-deimos" "$root/media"
+bindfs -o big_writes "$root/bind-back" "$root/mnt-bindfs"
+rclone mount --vfs-cache-mode full --cache-dir "$root/rclone-cache" "$root/rclone-back" "$root/mnt-rclone" --daemon
+"$deimos" dir add --unlock "$root/media" >/dev/null && "$deimos" dir format "$root/media" >/dev/null
+DEIMOS_CACHE_FAMILY=dir "$deimos" mount "$root/mnt-deimos" --cache-dir "$root/deimos-cache" --cache-size 100G >/dev/null
+for _ in $(seq 50); do mountpoint -q "$root/mnt-rclone" && break; sleep 0.2; done
+
+targets=(native mnt-bindfs mnt-rclone mnt-deimos)
+drop() { sync; echo 3 > /proc/sys/vm/drop_caches 2>/dev/null || true; }
+t() { local s e; s=$(date +%s%N); "$@" >/dev/null 2>&1; e=$(date +%s%N); awk -v d=$((e - s)) 'BEGIN { printf "%.3f", d / 1e9 }'; }
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+declare -A R
+for ((r = 0; r < reps; r++)); do
+  for x in "${targets[@]}"; do
+    dir="$root/$x/r$r"; mkdir -p "$dir"
+    R[$x,write]+="$(t dd if=/dev/zero of="$dir/big" bs=1M count="$size" conv=fsync) "
+    drop
+    R[$x,read]+="$(t dd if="$dir/big" of=/dev/null bs=1M) "
+    R[$x,tarx]+="$(t tar -C "$dir" -xf "$root/tree.tar") "
+    R[$x,lslR]+="$(t ls -lR "$dir/tree") "
+    R[$x,rsync]+="$(t rsync -a "$root/tree/" "$dir/rsynced/") "
+    rm -rf "$dir"
+  done
+done
+echo "| operation | native | bindfs | rclone full cache | deimos | deimos vs bindfs | deimos vs rclone |"
+echo "|---|---|---|---|---|---|---|"
+for op in write read tarx lslR rsync; do
+  declare -A m
+  for x in "${targets[@]}"; do m[$x]=$(echo "${R[$x,$op]}" | tr ' ' '\n' | grep . | median); done
+  label=$op
+  case $op in write) label="dd write ${size} MiB (fsync)";; read) label="dd read ${size} MiB (cold)";; tarx) label="tar x of $files files";; lslR) label="ls -lR of the tree";; rsync) label="rsync -a of the tree";; esac
+  printf '| %s | %.2f | %.2f | %.2f | %.2f | %.2f× | %.2f× |\n' "$label" "${m[native]}" "${m[mnt-bindfs]}" "${m[mnt-rclone]}" "${m[mnt-deimos]}" \
+    "$(awk -v a="${m[mnt-bindfs]}" -v b="${m[mnt-deimos]}" 'BEGIN { print a / b }')" "$(awk -v a="${m[mnt-rclone]}" -v b="${m[mnt-deimos]}" 'BEGIN { print a / b }')"
+done
+echo "(seconds, medians of $reps; the ratios are speed: >1 means deimos is faster)"
+"$deimos" umount "$root/mnt-deimos" >/dev/null
