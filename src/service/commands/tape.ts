@@ -1,7 +1,6 @@
 import { DeimosError, expandAll } from '../../core/index.js';
 import type { DriveRow, LogFilter } from '../../catalog/index.js';
 import type { Service } from '../service.js';
-import type { CallContext } from '../protocol.js';
 import { mediaAdmin, mediaNames } from './media.js';
 import { iso, list, need, type Registry } from './registry.js';
 import { parseTags } from '../../store/index.js';
