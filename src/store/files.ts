@@ -1,10 +1,11 @@
+import type { Stats } from 'node:fs';
 import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { DeimosError } from '../core/index.js';
 import type { ObjectSink, ObjectSource } from '../layout/index.js';
 
-export async function openFileSource(path: string, blockSize: number): Promise<ObjectSource & { close(): Promise<void> }> {
+export async function openFileSource(path: string, blockSize: number): Promise<ObjectSource & { stat: Stats; close(): Promise<void> }> {
   let fh: FileHandle;
   try {
     fh = await open(path, 'r');
@@ -21,6 +22,7 @@ export async function openFileSource(path: string, blockSize: number): Promise<O
   const spare: Buffer[] = [];
   return {
     size: st.size,
+    stat: st,
     recycle(buf: Buffer) {
       if (buf.length === blockSize && spare.length < 8) spare.push(buf);
     },

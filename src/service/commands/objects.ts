@@ -14,7 +14,8 @@ async function putOne(svc: Service, a: Record<string, any>, line: PutLine, ctx: 
   const src = resolve(ctx.cwd, line.src);
   const source = await openFileSource(src, svc.store.blockSizeBytes);
   try {
-    const st = await stat(src);
+    // The opened file's own attributes: a path stat could see another file.
+    const st = source.stat;
     return await svc.store.put({
       oid: line.oid,
       source,

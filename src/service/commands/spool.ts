@@ -23,5 +23,5 @@ export async function spoolObject(svc: Service, obj: ObjectRow, fill: (sink: Obj
     throw e;
   }
   const src = await openFileSource(path, svc.store.blockSizeBytes);
-  return { ...src, size: src.size, read: src.read, close: async () => { await src.close(); await unlink(path).catch(() => undefined); } };
+  return { ...src, close: async () => { await src.close(); await unlink(path).catch(() => undefined); } };
 }
