@@ -267,10 +267,14 @@ export class Store {
       aborted++;
     }
     const orphans = await this.catalog.listExtents({ state: 'orphan' });
+    // Partial extent files come only from interrupted writes, whose extents
+    // are orphans now: walking those media is enough (not every medium at
+    // every start).
+    const touched = new Set(orphans.filter((x) => x.family === 'dir').map((x) => x.medium));
     const purged = await this.purge(orphans);
     let partial = 0;
-    for (const m of await this.catalog.listMedia({ family: 'dir' })) {
-      const io = await this.scheduler.openForDelete('dir', m.name).catch(() => null);
+    for (const medium of touched) {
+      const io = await this.scheduler.openForDelete('dir', medium).catch(() => null);
       partial += (await io?.cleanTemp?.().catch(() => []))?.length ?? 0;
     }
     if (aborted || purged || partial) this.log.info({ aborted, purged, partial }, 'recovered from an earlier crash');
