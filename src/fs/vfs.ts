@@ -8,17 +8,19 @@
  * read-only control directory (control.ts), hidden from the root's listing.
  */
 import { DeimosError } from '../core/index.js';
-import type { NsEntry, PosixAttrs } from '../catalog/index.js';
+import type { NsEntry, ObjectRow, PosixAttrs } from '../catalog/index.js';
 import { AttrCache } from './attrCache.js';
 import { ControlTree } from './control.js';
 import { FileOps } from './files.js';
 import { OpenFiles } from './handles.js';
-import { baseName, catalogPath, CONTROL, controlPart, refuseControl } from './paths.js';
+import { baseName, catalogPath, CONTROL, controlPart, parentPath, refuseControl } from './paths.js';
 import { chmodPatch, chownPatch, utimensPatch } from './setattr.js';
 import { statOfEntry } from './stat.js';
 import { libraryStatFs } from './statfs.js';
 import { O_ACCMODE, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, S_ISGID, type Caller, type Stat, type StatFs, type TimeArg, type VfsDeps } from './types.js';
 import { Xattrs, type XattrTarget } from './xattrs.js';
+
+const RELATIME_MS = 24 * 3600 * 1000;
 
 export class Vfs {
   readonly attrs: AttrCache;
@@ -123,6 +125,7 @@ export class Vfs {
     const sgid = owner.parentMode & S_ISGID;
     const row = await this.deps.catalog.mkdir(path, { mode: S_IFDIR | (mode & 0o7777) | sgid, uid: owner.uid, gid: owner.gid, atime: now, mtime: now, ctime: now });
     this.attrs.put(path, { type: 'dir', row });
+    this.attrs.invalidate(parentPath(path));
   }
 
   async rmdir(p: string, _c: Caller): Promise<void> {
@@ -131,6 +134,7 @@ export class Vfs {
     this.attrs.invalidateTree(path);
     await this.deps.catalog.rmdir(path);
     this.attrs.invalidateTree(path);
+    this.attrs.invalidate(parentPath(path));
   }
 
   async symlink(target: string, p: string, c: Caller): Promise<void> {
@@ -140,6 +144,7 @@ export class Vfs {
     const now = Date.now();
     const row = await this.deps.catalog.symlink(path, target, { mode: S_IFLNK | 0o777, uid: owner.uid, gid: owner.gid, atime: now, mtime: now, ctime: now });
     this.attrs.put(path, { type: 'symlink', row });
+    this.attrs.invalidate(parentPath(path));
   }
 
   /** Removing a file deprecates its object: `deimos undelete` brings it back. */
@@ -151,7 +156,7 @@ export class Vfs {
     if (e.type === 'dir') throw new DeimosError('EISDIR', `'${p}' is a directory`, 'use rmdir');
     if (e.type === 'symlink') await this.deps.catalog.unlinkSymlink(path);
     else await this.deps.catalog.deprecate(path);
-    this.attrs.invalidate(path);
+    this.attrs.invalidate(path, parentPath(path));
   }
 
   async rename(src: string, dst: string, _c: Caller): Promise<void> {
@@ -164,6 +169,7 @@ export class Vfs {
     await this.deps.catalog.rename(s, d);
     this.attrs.invalidateTree(s);
     this.attrs.invalidateTree(d);
+    this.attrs.invalidate(parentPath(s), parentPath(d));
   }
 
   async link(_src: string, dst: string): Promise<void> {
@@ -199,7 +205,9 @@ export class Vfs {
   async create(p: string, mode: number, flags: number, c: Caller): Promise<number> {
     const path = catalogPath(p);
     refuseControl(path);
-    return this.files.create(path, mode, flags, c);
+    const fd = await this.files.create(path, mode, flags, c);
+    this.attrs.invalidate(parentPath(path));
+    return fd;
   }
 
   /** mknod(2) of a regular file (what some tools do instead of creat); device files and FIFOs are not stored. */
@@ -214,7 +222,12 @@ export class Vfs {
   async open(p: string, flags: number, _c: Caller): Promise<number> {
     const path = catalogPath(p);
     const rest = controlPart(path);
-    if (rest === null) return this.files.open(path, await this.attrs.lookup(path), flags);
+    if (rest === null) {
+      const e = await this.attrs.lookup(path);
+      const fd = await this.files.open(path, e, flags);
+      if ((flags & O_ACCMODE) === 0 && e?.type === 'file') this.accessed(path, e.row);
+      return fd;
+    }
     const node = await this.control.resolve(rest);
     if ((flags & O_ACCMODE) !== 0) throw new DeimosError('EROFS', `'${p}' is read-only`, 'copy it out to change it');
     if (node.kind === 'dir') throw new DeimosError('EISDIR', `'${p}' is a directory`, 'give the path of a version or copy');
@@ -285,6 +298,21 @@ export class Vfs {
   }
 
   // helpers
+
+  /**
+   * relatime, as Linux mounts do by default: a read updates atime when it
+   * is not newer than mtime or is a day old, so "read since written" and
+   * "not read for N days" stay answerable at one catalog write per file per
+   * day. Not waited for: a lost update of atime costs nothing.
+   */
+  private accessed(path: string, row: ObjectRow): void {
+    const now = Date.now();
+    if (row.atime > row.mtime && now - row.atime < RELATIME_MS) return;
+    if (this.table.writersOf(row.uuid).length > 0) return;
+    this.deps.catalog.setObjectAttrs(path, { atime: now })
+      .then(() => this.attrs.invalidate(path))
+      .catch((err: unknown) => this.deps.log.debug({ err, path }, 'atime not updated'));
+  }
 
   private async entry(path: string): Promise<NsEntry> {
     const e = await this.attrs.lookup(path);

@@ -6,7 +6,7 @@ import type { FsStat, Oser } from './fsSuite.js';
 const CHUNK = 128 * 1024;
 const abs = (p: string) => '/' + p;
 
-export function vfsOser(vfs: Vfs, caller: Caller = ROOT_CALLER): Oser {
+export function vfsOser(vfs: Vfs, caller: Caller = ROOT_CALLER, archive?: (p: string) => Promise<void>): Oser {
   const writeAll = async (fd: number, data: Buffer, pos: number) => {
     for (let off = 0; off < data.length; off += CHUNK) {
       const part = data.subarray(off, Math.min(off + CHUNK, data.length));
@@ -15,6 +15,7 @@ export function vfsOser(vfs: Vfs, caller: Caller = ROOT_CALLER): Oser {
   };
   const exists = (p: string) => vfs.getattr(abs(p)).then(() => true, () => false);
   return {
+    archive,
     async writeFile(p, data) {
       const fd = (await exists(p)) ? await vfs.open(abs(p), O_WRONLY | O_TRUNC, caller) : await vfs.create(abs(p), S_IFREG | 0o644, O_WRONLY, caller);
       try {

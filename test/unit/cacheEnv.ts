@@ -53,7 +53,15 @@ export interface CacheEnv {
 
 export const ATTRS: PosixAttrs = { mode: 0o100644, uid: 1000, gid: 100, atime: 0, mtime: 0, ctime: 0 };
 
+/** A cache env removed when the test ends. */
 export async function cacheEnv(t: ExecutionContext, o: CacheEnvOptions = {}): Promise<CacheEnv> {
+  const env = await openCacheEnv(o);
+  t.teardown(() => env.close());
+  return env;
+}
+
+/** A cache env the caller closes (for envs shared by several tests). */
+export async function openCacheEnv(o: CacheEnvOptions = {}): Promise<CacheEnv & { close(): Promise<void> }> {
   const root = await mkdtemp(join(tmpdir(), 'deimos-cache-'));
   const media = o.media ?? 'dir';
   const config = new Config({
@@ -100,14 +108,15 @@ export async function cacheEnv(t: ExecutionContext, o: CacheEnvOptions = {}): Pr
     await Promise.all(labels.map((l) => env.scheduler.format(l)));
   }
   await env.cache.recover();
-  t.teardown(async () => {
-    await env.cache.shutdown().catch(() => undefined);
-    await env.scheduler.close().catch(() => undefined);
-    env.clock.stop();
-    await env.catalog.close();
-    await rm(root, { recursive: true, force: true });
+  return Object.assign(env, {
+    async close() {
+      await env.cache.shutdown().catch(() => undefined);
+      await env.scheduler.close().catch(() => undefined);
+      env.clock.stop();
+      await env.catalog.close();
+      await rm(root, { recursive: true, force: true });
+    },
   });
-  return env;
 }
 
 /** Creates `oid` through the cache with `data` written in chunks, and closes it. */

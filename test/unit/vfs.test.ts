@@ -4,39 +4,37 @@
  * utimens' special values, xattrs, handles and the control directory.
  */
 import test from 'ava';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { openCatalog, type Catalog } from '../../src/catalog/index.js';
-import { createLogger } from '../../src/core/index.js';
+import type { DiskCache } from '../../src/cache/index.js';
+import type { Catalog } from '../../src/catalog/index.js';
 import { O_EXCL, O_WRONLY, ROOT_CALLER, S_IFREG, Vfs, type Caller } from '../../src/fs/index.js';
-import { FakeCache } from '../helpers/fakeCache.js';
 import { runFsSuite } from '../helpers/fsSuite.js';
 import { vfsOser } from '../helpers/vfsOser.js';
+import { openCacheEnv, sleepReal } from './cacheEnv.js';
 
-interface Env { vfs: Vfs; catalog: Catalog; cache: FakeCache; root: string }
-const envs: Env[] = [];
+/** The Vfs over the real disk cache, store and catalog, flushing to directory media. */
+interface Env { vfs: Vfs; catalog: Catalog; cache: DiskCache; archive(p: string): Promise<void> }
+const closers: (() => Promise<void>)[] = [];
 
 async function makeEnv(): Promise<Env> {
-  const root = await mkdtemp(join(tmpdir(), 'deimos-vfs-'));
-  const catalog = await openCatalog(join(root, 'catalog.db'));
-  const cache = new FakeCache(catalog, root);
-  const vfs = new Vfs({ catalog, cache, log: createLogger('silent') });
-  const env = { vfs, catalog, cache, root };
-  envs.push(env);
-  return env;
+  const env = await openCacheEnv();
+  closers.push(() => env.close());
+  const vfs = new Vfs({ catalog: env.catalog, cache: env.cache, log: env.log });
+  await vfs.init();
+  const archive = async (p: string) => {
+    const row = await env.catalog.getObject({ oid: p });
+    if (!row) throw new Error(`nothing to archive at ${p}`);
+    await env.cache.flush([row], { wait: true });
+  };
+  return { vfs, catalog: env.catalog, cache: env.cache, archive };
 }
 
 test.after.always(async () => {
-  for (const e of envs) {
-    await e.catalog.close();
-    await rm(e.root, { recursive: true, force: true });
-  }
+  for (const close of closers) await close();
 });
 
 let shared: Env;
 test.before(async () => { shared = await makeEnv(); });
-runFsSuite(test, 'vfs', () => vfsOser(shared.vfs));
+runFsSuite(test, 'vfs', () => vfsOser(shared.vfs, ROOT_CALLER, shared.archive));
 
 const USER: Caller = { uid: 1000, gid: 1000, pid: 1 };
 const OTHER: Caller = { uid: 1001, gid: 1001, pid: 1 };
@@ -152,8 +150,15 @@ test('xattrs: user.* is user metadata, user.deimos.* status and actions, other n
   t.is((await vfs.getxattr('/f', 'user.deimos.state')).toString(), 'dirty');
   t.is((await vfs.getxattr('/f', 'user.deimos.copies')).toString(), '');
   await t.throwsAsync(vfs.setxattr('/f', 'user.deimos.state', Buffer.from('x'), 0, ROOT_CALLER), { code: 'EPERM' });
-  for (const a of ['stage', 'flush', 'release']) await vfs.setxattr('/f', `user.deimos.${a}`, Buffer.from('1'), 0, ROOT_CALLER);
-  t.deepEqual(cache.calls.map((c) => c.op), ['stage', 'flush', 'release']);
+  await vfs.setxattr('/f', 'user.deimos.flush', Buffer.from('1'), 0, ROOT_CALLER);
+  const state = async () => (await vfs.getxattr('/f', 'user.deimos.state')).toString();
+  while (await state() !== 'online') await sleepReal(10);
+  t.regex((await vfs.getxattr('/f', 'user.deimos.copies')).toString(), /^source$/);
+  await vfs.setxattr('/f', 'user.deimos.release', Buffer.from('1'), 0, ROOT_CALLER);
+  t.is(await state(), 'offline');
+  await vfs.setxattr('/f', 'user.deimos.stage', Buffer.from('1'), 0, ROOT_CALLER);
+  while (await state() !== 'online') await sleepReal(10);
+  t.is(cache.stats().recalls, 1);
   await t.throwsAsync(vfs.getxattr('/f', 'trusted.x'), { code: 'ENOTSUP' });
   await t.throwsAsync(vfs.setxattr('/f', 'security.selinux', Buffer.from('x'), 0, ROOT_CALLER), { code: 'ENOTSUP' });
   await t.throwsAsync(vfs.getxattr('/f', 'user.missing'), { code: 'ENODATA' });
@@ -186,11 +191,66 @@ test('the control directory: reserved name, generations of a path, copies need a
 
 test('statfs reports the media of the catalog', async (t) => {
   const { vfs, catalog } = await makeEnv();
+  const dirs = await catalog.listMedia();
+  const dirTotal = dirs.reduce((n, m) => n + m.sizeTotal, 0);
+  const dirFree = dirs.reduce((n, m) => n + m.sizeFree, 0);
   await catalog.addMedia([{ family: 'tape', name: 'T1', admStatus: 'unlocked', sizeTotal: 18e12, sizeFree: 10e12 },
     { family: 'tape', name: 'T2', admStatus: 'unlocked', sizeTotal: 18e12, sizeFree: 18e12 }]);
   const s = await vfs.statfs();
   t.true(s.blocks < 2 ** 32);
-  t.is(s.blocks * s.frsize, 36e12 - (36e12 % s.frsize));
-  t.true(Math.abs(s.bavail * s.frsize - 28e12) < s.frsize * 2);
+  t.true(Math.abs(s.blocks * s.frsize - (36e12 + dirTotal)) < s.frsize);
+  t.true(Math.abs(s.bavail * s.frsize - (28e12 + dirFree)) < s.frsize * 2);
   t.is(s.namemax, 255);
+});
+
+test('a directory\'s mtime and ctime move when a name in it is added or removed, not when a file in it changes', async (t) => {
+  const { vfs } = await makeEnv();
+  await vfs.mkdir('/d', 0o755, ROOT_CALLER);
+  await vfs.mkdir('/e', 0o755, ROOT_CALLER);
+  const old = 1_000_000;
+  const reset = async () => {
+    for (const p of ['/', '/d', '/e']) await vfs.utimens(p, old, old, ROOT_CALLER);
+  };
+  const moved = async (p: string) => (await vfs.getattr(p)).mtime > old && (await vfs.getattr(p)).ctime > old;
+  const steps: [string, () => Promise<unknown>, string[], string[]][] = [
+    ['create', () => file(vfs, '/d/f', 'x'), ['/d'], ['/', '/e']],
+    ['write to an existing file', () => vfsOser(vfs).writeFile('d/f', Buffer.from('yy')), [], ['/', '/d', '/e']],
+    ['chmod of a file', () => vfs.chmod('/d/f', 0o600, ROOT_CALLER), [], ['/d']],
+    ['rename across directories', () => vfs.rename('/d/f', '/e/f', ROOT_CALLER), ['/d', '/e'], ['/']],
+    ['rename in place', () => vfs.rename('/e/f', '/e/g', ROOT_CALLER), ['/e'], ['/', '/d']],
+    ['symlink', () => vfs.symlink('g', '/e/l', ROOT_CALLER), ['/e'], ['/d']],
+    ['unlink of a symlink', () => vfs.unlink('/e/l', ROOT_CALLER), ['/e'], ['/d']],
+    ['unlink of a file', () => vfs.unlink('/e/g', ROOT_CALLER), ['/e'], ['/d']],
+    ['mkdir', () => vfs.mkdir('/d/sub', 0o755, ROOT_CALLER), ['/d'], ['/', '/e']],
+    ['rmdir', () => vfs.rmdir('/d/sub', ROOT_CALLER), ['/d'], ['/', '/e']],
+    ['mkdir at the root', () => vfs.mkdir('/top', 0o755, ROOT_CALLER), ['/'], ['/d', '/e']],
+  ];
+  for (const [what, step, changed, kept] of steps) {
+    await reset();
+    await step();
+    for (const p of changed) t.true(await moved(p), `${what}: ${p} changed`);
+    for (const p of kept) t.is((await vfs.getattr(p)).mtime, old, `${what}: ${p} kept its mtime`);
+  }
+});
+
+test('reads update atime as relatime does: once after a write, then once a day', async (t) => {
+  const { vfs } = await makeEnv();
+  await file(vfs, '/r', 'data');
+  const read = async () => {
+    const fd = await vfs.open('/r', 0, ROOT_CALLER);
+    await vfs.release(fd);
+    await sleepReal(50);
+  };
+  const day = 24 * 3600 * 1000;
+  const now = Date.now();
+  await vfs.utimens('/r', now - 2 * day, now - day, ROOT_CALLER);
+  await read();
+  t.true((await vfs.getattr('/r')).atime >= now, 'atime older than mtime: the read set it');
+  await vfs.utimens('/r', now - 3600_000, now - day, ROOT_CALLER);
+  await read();
+  t.is((await vfs.getattr('/r')).atime, now - 3600_000, 'read after the last write, less than a day ago: kept');
+  await vfs.utimens('/r', now - 2 * day, now - 3 * day, ROOT_CALLER);
+  await read();
+  t.true((await vfs.getattr('/r')).atime >= now, 'a day old: the read set it');
+  t.is((await vfs.getattr('/r')).mtime, now - 3 * day, 'mtime untouched');
 });

@@ -35,7 +35,7 @@ export function bulkInsertObjects(c: Ctx, objects: readonly BulkObject[]): numbe
     const a = o.attrs ?? { mode: 0o100644, uid: 0, gid: 0, atime: now, mtime: now, ctime: now };
     const parent = parentOf(o.oid);
     if (!knownDirs.has(parent)) {
-      ensureParents(c, o.oid, { mode: IMPLICIT_DIR_MODE, uid: a.uid, gid: a.gid, time: a.ctime });
+      ensureParents(c, o.oid, { mode: IMPLICIT_DIR_MODE, uid: a.uid, gid: a.gid, time: a.ctime }, false);
       knownDirs.add(parent);
     }
     const row: ObjectRow = {

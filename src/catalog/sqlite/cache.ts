@@ -47,7 +47,7 @@ export function createVersion(c: Ctx, a: CreateVersionArgs): ObjectRow {
   }
   const now = c.now();
   if (alive) q.stmt('UPDATE objects SET deprecated_at = ? WHERE uuid = ? AND version = ?').run(now, alive.uuid, alive.version);
-  ensureParents(c, oid, { mode: IMPLICIT_DIR_MODE, uid: a.attrs.uid, gid: a.attrs.gid, time: a.attrs.ctime });
+  ensureParents(c, oid, { mode: IMPLICIT_DIR_MODE, uid: a.attrs.uid, gid: a.attrs.gid, time: a.attrs.ctime }, !alive);
   const row: ObjectRow = {
     oid, uuid, version, size, userMd: { ...userMd },
     mode: a.attrs.mode, uid: a.attrs.uid, gid: a.attrs.gid, atime: a.attrs.atime, mtime: a.attrs.mtime, ctime: a.attrs.ctime,

@@ -8,7 +8,7 @@ import type { DirRow, NsEntry, PosixAttrs, SymlinkRow } from '../interface.js';
 import type { Ctx } from './context.js';
 import { ATTR_COLUMNS, OBJECT_COLS, patchColumns, toDir, toObject, toSymlink } from './rows.js';
 import {
-  allocIno, entryAt, getDir, hasChildren, insertDir, missingAncestors, moveObjectUuid, moveTree, requireParentDir, typeAt,
+  allocIno, dirChanged, entryAt, getDir, hasChildren, insertDir, missingAncestors, moveObjectUuid, moveTree, requireParentDir, typeAt,
 } from './tree.js';
 
 export function lookup(c: Ctx, path: string): NsEntry | null {
@@ -50,13 +50,17 @@ export function mkdir(c: Ctx, path: string, attrs: PosixAttrs, opts: { parents?:
     if (opts.parents && existing.type === 'dir') return existing.row;
     throw new DeimosError('EEXIST', `'${path}' already exists`, 'choose another name');
   }
+  let top = path;
   if (opts.parents) {
     const missing = missingAncestors(c, path);
     for (let i = missing.length - 1; i >= 0; i--) insertDir(c, missing[i]!, attrs);
+    top = missing[missing.length - 1] ?? path;
   } else {
     requireParentDir(c, path);
   }
-  return insertDir(c, path, attrs);
+  const row = insertDir(c, path, attrs);
+  dirChanged(c, top);
+  return row;
 }
 
 export function rmdir(c: Ctx, path: string): void {
@@ -67,6 +71,7 @@ export function rmdir(c: Ctx, path: string): void {
   if (t !== 'dir') throw new DeimosError('ENOTDIR', `'${path}' is not a directory`, 'use rm for files and symlinks');
   if (hasChildren(c, path)) throw new DeimosError('ENOTEMPTY', `directory '${path}' is not empty`, 'remove its entries first');
   c.conn.stmt('DELETE FROM dirs WHERE path = ?').run(path);
+  dirChanged(c, path);
 }
 
 export function symlink(c: Ctx, path: string, target: string, attrs: PosixAttrs): SymlinkRow {
@@ -78,6 +83,7 @@ export function symlink(c: Ctx, path: string, target: string, attrs: PosixAttrs)
   c.conn.stmt(`INSERT INTO symlinks (path, parent, target, ino, mode, uid, gid, atime, mtime, ctime)
                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
     .run(path, parentOf(path), target, ino, attrs.mode, attrs.uid, attrs.gid, attrs.atime, attrs.mtime, attrs.ctime);
+  dirChanged(c, path);
   return { path, target, ino, ...pickAttrs(attrs) };
 }
 
@@ -90,6 +96,7 @@ export function unlinkSymlink(c: Ctx, path: string): void {
   const t = typeAt(c, path);
   if (t === 'symlink') {
     c.conn.stmt('DELETE FROM symlinks WHERE path = ?').run(path);
+    dirChanged(c, path);
     return;
   }
   if (t === 'dir') throw new DeimosError('EISDIR', `'${path}' is a directory`, 'use rmdir');
@@ -144,6 +151,7 @@ export function rename(c: Ctx, src: string, dst: string): void {
       c.conn.stmt('DELETE FROM dirs WHERE path = ?').run(dst);
     }
     moveTree(c, src, dst);
+    renamed(c, src, dst);
     return;
   }
   if (d === 'dir') throw new DeimosError('EISDIR', `'${dst}' is a directory`, 'choose a destination that is not a directory');
@@ -151,4 +159,10 @@ export function rename(c: Ctx, src: string, dst: string): void {
   if (d === 'symlink') c.conn.stmt('DELETE FROM symlinks WHERE path = ?').run(dst);
   if (s.type === 'file') moveObjectUuid(c, s.row.uuid, dst);
   else c.conn.stmt('UPDATE symlinks SET path = ?, parent = ? WHERE path = ?').run(dst, parentOf(dst), src);
+  renamed(c, src, dst);
+}
+
+function renamed(c: Ctx, src: string, dst: string): void {
+  dirChanged(c, src);
+  if (parentOf(dst) !== parentOf(src)) dirChanged(c, dst);
 }

@@ -8,7 +8,7 @@ import type { ExtentRow, ListMode, ObjectFilter, ObjectRow, ObjectSelector, Posi
 import type { Ctx } from './context.js';
 import { orphanVersionExtents } from './extents.js';
 import { ATTR_COLUMNS, OBJECT_COLS, patchColumns, toObject } from './rows.js';
-import { checkFreeForObject, ensureParents, getAliveObject, moveObjectUuid } from './tree.js';
+import { checkFreeForObject, dirChanged, ensureParents, getAliveObject, moveObjectUuid } from './tree.js';
 
 function modeClause(mode: ListMode | undefined): string {
   switch (mode ?? 'alive') {
@@ -96,6 +96,7 @@ export function deprecate(c: Ctx, oid: string): ObjectRow {
   const row = requireAlive(c, oid);
   const now = c.now();
   c.conn.stmt('UPDATE objects SET deprecated_at = ? WHERE uuid = ? AND version = ?').run(now, row.uuid, row.version);
+  dirChanged(c, oid);
   return { ...row, deprecatedAt: now };
 }
 
@@ -115,7 +116,7 @@ export function undelete(c: Ctx, oid: string, uuid?: string): ObjectRow {
   }
   const row = toObject(r as object);
   checkFreeForObject(c, oid);
-  ensureParents(c, oid, { mode: IMPLICIT_DIR_MODE, uid: row.uid, gid: row.gid, time: c.now() });
+  ensureParents(c, oid, { mode: IMPLICIT_DIR_MODE, uid: row.uid, gid: row.gid, time: c.now() }, true);
   c.conn.stmt('UPDATE objects SET deprecated_at = NULL WHERE uuid = ? AND version = ?').run(row.uuid, row.version);
   return { ...row, deprecatedAt: null };
 }
@@ -131,6 +132,8 @@ export function hardDelete(c: Ctx, oid: string, uuid?: string): ExtentRow[] {
       `list objects with 'deimos object list --deprecated'`);
   }
   const orphaned: ExtentRow[] = [];
+  const alive = getAliveObject(c, oid);
+  if (alive && rows.some((r) => r.uuid === alive.uuid)) dirChanged(c, oid);
   for (const r of rows) {
     orphaned.push(...orphanVersionExtents(c, r.uuid, r.version));
     // Copies go with the row (ON DELETE CASCADE); their extents keep their history as orphans.
@@ -147,8 +150,9 @@ export function renameObject(c: Ctx, oid: string, newOid: string): ObjectRow {
     throw new DeimosError('EEXIST', `object '${newOid}' already exists`, 'delete it first or choose another name');
   }
   checkFreeForObject(c, newOid);
-  ensureParents(c, newOid, { mode: IMPLICIT_DIR_MODE, uid: row.uid, gid: row.gid, time: c.now() });
+  ensureParents(c, newOid, { mode: IMPLICIT_DIR_MODE, uid: row.uid, gid: row.gid, time: c.now() }, true);
   moveObjectUuid(c, row.uuid, newOid);
+  dirChanged(c, oid);
   return { ...row, oid: newOid };
 }
 

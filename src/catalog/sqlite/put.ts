@@ -168,7 +168,7 @@ function commitObjectRow(c: Ctx, r: ReservationRow, a: CommitPutArgs, now: numbe
   }
   const prev = q.stmt('SELECT ino FROM objects WHERE uuid = ? LIMIT 1').get(r.uuid) as { ino: number } | undefined;
   const ino = prev?.ino ?? allocIno(c);
-  ensureParents(c, r.oid, { mode: IMPLICIT_DIR_MODE, uid: a.attrs.uid, gid: a.attrs.gid, time: a.attrs.ctime });
+  ensureParents(c, r.oid, { mode: IMPLICIT_DIR_MODE, uid: a.attrs.uid, gid: a.attrs.gid, time: a.attrs.ctime }, !alive);
   const row: ObjectRow = {
     oid: r.oid, uuid: r.uuid, version: r.version, size: a.size, userMd: { ...a.userMd },
     mode: a.attrs.mode, uid: a.attrs.uid, gid: a.attrs.gid, atime: a.attrs.atime, mtime: a.attrs.mtime, ctime: a.attrs.ctime,

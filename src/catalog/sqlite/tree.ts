@@ -113,12 +113,29 @@ export function insertDir(c: Ctx, path: string, a: { mode: number; uid: number; 
   return { path, ino, mode: a.mode, uid: a.uid, gid: a.gid, atime: a.atime, mtime: a.mtime, ctime: a.ctime };
 }
 
-/** mkdir -p of the ancestors of `path` (not `path` itself). */
-export function ensureParents(c: Ctx, path: string, a: DirAttrs): void {
+/**
+ * mkdir -p of the ancestors of `path` (not `path` itself), for a name that
+ * is new there (`isNew`: its parent gains it). A parent made here has the
+ * times it was made with; the directory that gains the topmost new name
+ * gets now.
+ */
+export function ensureParents(c: Ctx, path: string, a: DirAttrs, isNew: boolean): void {
   const missing = missingAncestors(c, path);
   for (let i = missing.length - 1; i >= 0; i--) {
     insertDir(c, missing[i]!, { mode: a.mode, uid: a.uid, gid: a.gid, atime: a.time, mtime: a.time, ctime: a.time });
   }
+  if (isNew) dirChanged(c, missing[missing.length - 1] ?? path);
+}
+
+/**
+ * The directory holding `path` gained or lost that name: its mtime and
+ * ctime become now, as on any POSIX file system (make, rsync and backup
+ * tools compare directory times). The root changes only once it has a row
+ * (the first mount gives it one).
+ */
+export function dirChanged(c: Ctx, path: string): void {
+  const now = c.now();
+  c.conn.stmt('UPDATE dirs SET mtime = ?, ctime = ? WHERE path = ?').run(now, now, parentOf(path));
 }
 
 /** Moves every version of one object generation to a new oid. */
