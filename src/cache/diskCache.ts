@@ -62,7 +62,7 @@ export class DiskCache implements FileCache {
     c.queue = new WritebackQueue<number>({
       policy: { ageMs: opts.flushAgeMs, nb: opts.flushNb, bytes: opts.flushBytes, backoffBaseMs: opts.backoffBaseMs, backoffMaxMs: opts.backoffMaxMs },
       timers,
-      put: (id) => flushEntry(c, id).catch((err) => {
+      put: (id, group) => flushEntry(c, id, `flush-${process.pid}-${group}`).catch((err) => {
         this.events.emit('flush-failed', c.byId.get(id)?.key, err);
         throw err;
       }),

@@ -43,7 +43,8 @@ async function saveStates(c: Ctx, entries: Entry[]): Promise<void> {
   }
 }
 
-export async function flushEntry(c: Ctx, id: number): Promise<PutOutcome> {
+/** Puts one entry's version; `batch` names its group, whose puts go to the same media. */
+export async function flushEntry(c: Ctx, id: number, batch: string): Promise<PutOutcome> {
   const e = c.byId.get(id);
   if (!e || (e.state !== 'dirty' && e.state !== 'flushing')) return 'done';
   if (e.state === 'dirty') e.to('flushing');
@@ -70,7 +71,7 @@ export async function flushEntry(c: Ctx, id: number): Promise<PutOutcome> {
     const source = await c.dir.source(e.file, row.size, c.store.blockSizeBytes);
     c.events.emit('flush-start', e.key);
     try {
-      await c.store.putCopyFromSource(row, c.opts.target, source, {
+      await c.store.putCopyFromSource(row, { ...c.opts.target, batch }, source, {
         beforeCommit: () => {
           if (e.gen !== gen || e.inflight > 0 || c.byId.get(e.id) !== e) throw CHANGED;
           e.committing = new Promise<void>((r) => { release = r; });

@@ -29,7 +29,8 @@ export interface WritebackPolicy {
 export interface WritebackDeps<K> {
   policy: WritebackPolicy;
   timers: Timers;
-  put(key: K): Promise<PutOutcome>;
+  /** `group` numbers the group the put belongs to (its puts go to the same media). */
+  put(key: K, group: number): Promise<PutOutcome>;
   /** Told before the puts of a group start (the cache records them as flushing in one transaction). */
   onGroup?(keys: K[]): Promise<void>;
   /** Told once every put of a group is over (the cache records the outcomes in one transaction). */
@@ -188,7 +189,7 @@ export class WritebackQueue<K> {
   }
 
   private async runGroup(group: Item<K>[]): Promise<void> {
-    this.counters.groups++;
+    const groupNo = ++this.counters.groups;
     const seqs = new Map<Item<K>, number>();
     for (const it of group) {
       it.running = true;
@@ -207,7 +208,7 @@ export class WritebackQueue<K> {
       try {
         if (groupError) throw groupError;
         this.counters.puts++;
-        const outcome = await this.d.put(it.key);
+        const outcome = await this.d.put(it.key, groupNo);
         this.settle(it, outcome, seqs.get(it)!);
       } catch (e) {
         this.fail(it, e);

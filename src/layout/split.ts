@@ -47,6 +47,7 @@ export async function writeSplits(ctx: LayoutContext, args: WriteObjectArgs, sch
       count: scheme.count,
       size: scheme.perMedium(remaining),
       grouping: args.grouping,
+      batch: args.batch,
     });
     const length = await withGrant(grant, async () => {
       checkSlots(grant.slots, scheme.count, args.family);

@@ -50,6 +50,8 @@ export interface WriteObjectArgs {
   family: Family;
   tags: string[];
   grouping: string | null;
+  /** See WriteAllocRequest.batch. */
+  batch?: string;
   source: ObjectSource;
   /** Records the extents about to be written (state pending) before any byte is: a crash leaves a trace. */
   onPending: (extents: NewExtent[]) => Promise<ExtentRow[]>;

@@ -18,6 +18,12 @@ export interface WriteAllocRequest {
   /** Media this put already uses for the same split: never granted again. */
   exclude?: string[];
   grouping?: string | null;
+  /**
+   * Puts of one batch (a flush group, a `put --file` list) are written back
+   * to back on the cartridges the first of them got, while those have room:
+   * data written together is read back together.
+   */
+  batch?: string;
 }
 
 export interface WriteSlot {

@@ -13,6 +13,8 @@ export interface PutTarget {
   tags?: string[];
   copyName?: string;
   grouping?: string | null;
+  /** Puts sharing this write back to back on the same media (see WriteAllocRequest.batch). */
+  batch?: string;
 }
 
 export interface PutArgs extends PutTarget {
@@ -68,13 +70,14 @@ export class Store {
   }
 
   /** Resolves family/layout/copy name of a put from its options and the config. */
-  target(t: PutTarget): { family: Family; layout: LayoutDesc; tags: string[]; copyName: string; grouping: string | null } {
+  target(t: PutTarget): { family: Family; layout: LayoutDesc; tags: string[]; copyName: string; grouping: string | null; batch?: string } {
     return {
       family: parseFamily(t.family ?? this.config.str('store', 'default_family')),
       layout: resolveLayout(this.config, t.layout, t.lytParams ?? {}),
       tags: t.tags ?? [],
       copyName: checkCopyName(t.copyName ?? this.config.str('store', 'default_copy_name')),
       grouping: t.grouping ?? null,
+      batch: t.batch,
     };
   }
 
@@ -109,6 +112,7 @@ export class Store {
       family: t.family,
       tags: t.tags,
       grouping: t.grouping,
+      batch: t.batch,
       source: onProgress ? counted(source, onProgress) : source,
       onPending: (extents) => this.catalog.addPendingExtents(res, extents),
     });

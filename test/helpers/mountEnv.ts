@@ -26,9 +26,10 @@ export interface Mounted {
   stop(): Promise<number | null>;
 }
 
+/** A store on the sim library: its drives (DEIMOS_LIBRARY_DRIVES, default st[0-3]) added, four cartridges formatted. */
 export async function libraryStore(extra: NodeJS.ProcessEnv = {}): Promise<TmpStore> {
   const s = await tmpStore({ ...SIM_ENV, ...extra });
-  await s.ok(['drive', 'add', '--unlock', 'st[0-3]']);
+  await s.ok(['drive', 'add', '--unlock', extra.DEIMOS_LIBRARY_DRIVES ?? 'st[0-3]']);
   await s.ok(['tape', 'add', '--type', 'LTO9', '--unlock', 'L[00000-00003]L9']);
   await s.ok(['tape', 'format', 'L[00000-00003]L9']);
   return s;

@@ -58,6 +58,26 @@ test('writers on one cartridge are serialized: the next grant comes when the pre
   t.is(s.status().counters.mounts, 1);
 });
 
+test('puts of one batch go to the cartridge the first got; puts without one spread over the mounted cartridges', async (t) => {
+  const env = await schedEnv(t, { ...SMALL, 'lrs.sync_nb_req': 'tape=8,dir=1' });
+  await formatted(env, ['L00000L9', 'L00001L9']);
+  const s = env.scheduler('cost');
+  const run = async (batch: string | undefined) => {
+    const grants = await Promise.all([0, 1, 2, 3].map(async (i) => {
+      const g = await s.allocWrite({ family: 'tape', tags: [], count: 1, size: KB, batch });
+      const w = await g.slots[0]!.io.writeExtent(header(`${batch}-${i}`, KB), one(Buffer.alloc(KB)), () => ({}));
+      return { medium: g.slots[0]!.io.name, done: g.complete({ ok: true, bytes: [w.size] }) };
+    }));
+    await Promise.all(grants.map((g) => g.done));
+    return new Set(grants.map((g) => g.medium));
+  };
+  await s.switchByHand('st0', 'L00000L9');
+  await s.switchByHand('st1', 'L00001L9');
+  t.is((await run(undefined)).size, 2, 'no batch: both mounted cartridges take writers');
+  t.is((await run('flush-1')).size, 1, 'one batch, one cartridge');
+  t.is(s.status().counters.mounts, 2);
+});
+
 test('a put larger than any room splits; a cartridge written to its end is marked full; ENOSPC marks it full', async (t) => {
   const env = await schedEnv(t, { ...SMALL, 'lrs.sync_nb_req': 'tape=1,dir=1' });
   await env.fill('L00000L9', [26 * MB]);

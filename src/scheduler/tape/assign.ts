@@ -27,7 +27,7 @@ export function assignWrites(s: TapeState, cartridge: (label: string) => Cartrid
         'add or unlock drives (deimos drive add/unlock), or lower repl_count'));
       continue;
     }
-    const chosen = chooseWriteMedia(cands, job.req.count, job.req.size, job.req.grouping ?? null);
+    const chosen = sameBatch(s, job, cands) ?? chooseWriteMedia(cands, job.req.count, job.req.size, job.req.grouping ?? null);
     if (chosen === null) {
       const tags = job.req.tags.length ? ` with tags ${job.req.tags.join(',')}` : '';
       const detail = why.length ? ` (${why.slice(0, 6).join('; ')}${why.length > 6 ? '; …' : ''})` : '';
@@ -36,12 +36,29 @@ export function assignWrites(s: TapeState, cartridge: (label: string) => Cartrid
       continue;
     }
     job.media = chosen;
+    if (job.req.batch !== undefined) rememberBatch(s, job.req.batch, chosen);
     for (const m of chosen) {
       const list = s.writers.get(m) ?? [];
       list.push(job);
       s.writers.set(m, list);
     }
   }
+}
+
+const BATCHES_KEPT = 256;
+
+/** The cartridges of the job's batch, while every one of them can still take the whole job. */
+function sameBatch(s: TapeState, job: WriteJob, cands: WriteCandidate[]): string[] | null {
+  const media = job.req.batch === undefined ? undefined : s.batchMedia.get(job.req.batch);
+  if (media === undefined || media.length !== job.req.count) return null;
+  const ok = media.every((m) => cands.some((c) => c.name === m && c.room >= job.req.size));
+  return ok ? media : null;
+}
+
+function rememberBatch(s: TapeState, batch: string, media: string[]): void {
+  s.batchMedia.delete(batch);
+  s.batchMedia.set(batch, media);
+  if (s.batchMedia.size > BATCHES_KEPT) s.batchMedia.delete(s.batchMedia.keys().next().value!);
 }
 
 function candidates(s: TapeState, job: WriteJob, cartridge: (label: string) => CartridgeRoom | null, why: string[]): WriteCandidate[] {

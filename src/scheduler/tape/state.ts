@@ -87,6 +87,8 @@ export class TapeState {
   readonly loadFailedOn = new Map<string, Set<string>>();
   /** Grouping of the last write on each cartridge (grouped puts stay together). */
   readonly lastGrouping = new Map<string, string | null>();
+  /** Cartridges the recent batches of puts were given, oldest batch first (bounded: batches end unannounced). */
+  readonly batchMedia = new Map<string, string[]>();
   readonly counters = new TapeCounters();
   draining = false;
   closed = false;

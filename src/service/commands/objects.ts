@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { chown, readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { DeimosError, mapLimit, toDeimosError } from '../../core/index.js';
@@ -20,7 +21,7 @@ async function putOne(svc: Service, a: Record<string, any>, line: PutLine, ctx: 
       oid: line.oid,
       source,
       family: a.family, layout: a.layout, lytParams: parseKeyValues(a.lytParams, 'layout parameter'),
-      tags: parseTags(a.tags), copyName: a.copyName, grouping: a.grouping ?? null,
+      tags: parseTags(a.tags), copyName: a.copyName, grouping: a.grouping ?? null, batch: a.batch,
       metadata: parseKeyValues(line.metadata ?? a.metadata, 'metadata'),
       overwrite: Boolean(a.overwrite),
       attrs: { mode: 0o100000 | (st.mode & 0o7777), uid: ctx.uid, gid: ctx.gid, mtime: st.mtimeMs, atime: st.atimeMs },
@@ -67,8 +68,9 @@ async function put(svc: Service, a: Record<string, any>, ctx: CallContext): Prom
   if (a.file) {
     const rows = await readList(resolve(ctx.cwd, a.file), ['SRC', 'OID', 'METADATA']);
     const lines = rows.map(([src, oid, metadata]) => ({ src: src!, oid: oid!, metadata }));
-    // All at once: the scheduler groups them into few syncs.
-    return batch(lines, 64, (l) => l.oid, (l) => putOne(svc, a, l, ctx), ctx);
+    // All at once: the scheduler groups them into few syncs, on the same cartridges.
+    const withBatch = { ...a, batch: `put-${process.pid}-${randomUUID()}` };
+    return batch(lines, 64, (l) => l.oid, (l) => putOne(svc, withBatch, l, ctx), ctx);
   }
   await putOne(svc, a, { src: need(a, 'src'), oid: need(a, 'oid') }, ctx);
   return {};
