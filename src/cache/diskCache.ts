@@ -151,13 +151,17 @@ export class DiskCache implements FileCache {
     return row;
   }
 
-  async stage(objs: ObjectRow[]): Promise<void> {
+  async stage(objs: ObjectRow[], opts: { wait: boolean } = { wait: false }): Promise<void> {
     this.running();
+    const recalls: Promise<void>[] = [];
     for (const o of objs) {
       const e = this.c.entries.get(keyOf(o));
       if (e && e.state !== 'staging') continue;
-      this.recalls.recall(o).catch(() => undefined);
+      const p = this.recalls.recall(o);
+      p.catch(() => undefined);
+      recalls.push(p);
     }
+    if (opts.wait) await Promise.all(recalls);
   }
 
   async flush(objs?: ObjectRow[], opts: { wait: boolean } = { wait: false }): Promise<void> {

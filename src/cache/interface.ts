@@ -69,8 +69,8 @@ export interface FileCache {
    * takes it from there). Returns the version's row.
    */
   close(h: CacheHandle): Promise<ObjectRow>;
-  /** Queues recalls without waiting (deimos stage, user.deimos.stage). */
-  stage(objs: ObjectRow[]): Promise<void>;
+  /** Queues recalls (deimos stage, user.deimos.stage); with `wait`, resolves when all are staged or rejects with the first failure. */
+  stage(objs: ObjectRow[], opts?: { wait: boolean }): Promise<void>;
   /** Flushes dirty entries now (all, or those of these objects); `wait` resolves after their sync. */
   flush(objs?: ObjectRow[], opts?: { wait: boolean }): Promise<void>;
   /** Drops a clean entry from the cache (user.deimos.release); EBUSY if dirty or open. */

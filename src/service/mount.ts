@@ -7,7 +7,6 @@
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { DeimosError, homePaths, type Config, type Logger } from '../core/index.js';
-import { createCache } from '../cache/index.js';
 import { Vfs } from '../fs/index.js';
 import { mountVfs, prepareMountpoint } from '../fs/mount.js';
 import { dispatch } from './commands/index.js';
@@ -49,12 +48,7 @@ export async function runMount(o: MountRunOptions): Promise<void> {
   try {
     const svc = await Service.open(o);
     try {
-      const cache = createCache({
-        catalog: svc.catalog, store: svc.store, config: o.config, log: log.child({ box: 'cache' }),
-        tuning: { dir: o.config.str('cache', 'dir') || paths.cache },
-      });
-      const rec = await cache.recover();
-      if (rec.dirty) log.info(rec, 'dirty files of an earlier run are queued for flushing');
+      const { cache } = await svc.openCache();
       svc.cache = cache;
       try {
         await serve(svc, cache, o, mountpoint);

@@ -5,7 +5,7 @@ import { createScheduler, type Scheduler } from '../scheduler/index.js';
 import { createClock, type Clock } from '../clock/index.js';
 import { createLibrary, type Library } from '../library/index.js';
 import { Store } from '../store/index.js';
-import type { FileCache } from '../cache/interface.js';
+import { createCache, type DiskCache, type FileCache, type RecoverReport } from '../cache/index.js';
 
 /** The mount a service serves (deimos mount): where, and how to stop it from a command. */
 export interface ServedMount {
@@ -21,6 +21,8 @@ export class Service {
   /** The disk cache of the mount; null unless this service serves one. */
   cache: FileCache | null = null;
   mount: ServedMount | null = null;
+  /** The cache opened for commands while no mount serves it, and how many commands use it. */
+  private borrowed: { cache: Promise<DiskCache>; users: number } | null = null;
 
   private constructor(
     readonly paths: HomePaths,
@@ -50,6 +52,36 @@ export class Service {
     } catch (e) {
       await catalog.close();
       throw e;
+    }
+  }
+
+  /** Opens the disk cache of this store, recovered: dirty files of an earlier run are queued for flushing. */
+  async openCache(): Promise<{ cache: DiskCache; recovered: RecoverReport }> {
+    const cache = createCache({
+      catalog: this.catalog, store: this.store, config: this.config, log: this.log.child({ box: 'cache' }),
+      tuning: { dir: this.config.str('cache', 'dir') || this.paths.cache },
+    });
+    const recovered = await cache.recover();
+    if (recovered.dirty) this.log.info(recovered, 'dirty files of an earlier run are queued for flushing');
+    return { cache, recovered };
+  }
+
+  /**
+   * Runs `fn` with the disk cache: the mount's, or, with no mount, one
+   * opened for the commands that need it (flush after an unmount, stage
+   * before a mount) and shut down when the last of them is over.
+   */
+  async withCache<T>(fn: (cache: FileCache, mounted: boolean) => Promise<T>): Promise<T> {
+    if (this.cache) return fn(this.cache, true);
+    const b = this.borrowed ?? (this.borrowed = { cache: this.openCache().then((r) => r.cache), users: 0 });
+    b.users++;
+    try {
+      return await fn(await b.cache, false);
+    } finally {
+      if (--b.users === 0) {
+        this.borrowed = null;
+        await (await b.cache.catch(() => null))?.shutdown();
+      }
     }
   }
 

@@ -215,7 +215,7 @@ test.serial('df shows the library capacity', async (t) => {
   t.true(avail! > 0 && avail! <= size!);
 });
 
-test('deimos mount detaches; umount, fusermount -u and SIGTERM stop it cleanly; dirty files survive restarts and a killed service', async (t) => {
+test('deimos mount detaches; umount, fusermount -u and SIGTERM stop it cleanly; dirty files survive restarts and a killed service; flush and stage work unmounted', async (t) => {
   const s2 = await libraryStore({ DEIMOS_CACHE_FLUSH_AGE_MS: '600000' });
   const mnt = join(s2.root, 'mnt');
   const lock = join(s2.home, 'service.lock');
@@ -229,8 +229,8 @@ test('deimos mount detaches; umount, fusermount -u and SIGTERM stop it cleanly; 
     await mkdir(mnt);
     t.is((await s2.run(['mount', join(s2.root, 'nope')])).code, 2, 'no such mount point');
     const unmounted = await s2.run(['stage', 'x']);
-    t.is(unmounted.code, 95, 'stage needs the mount');
-    t.regex(unmounted.stderr, /not mounted/);
+    t.is(unmounted.code, 2, 'stage of nothing');
+    t.regex(unmounted.stderr, /'x' does not exist/);
     t.regex(await s2.ok(['mount', mnt]), /mounted on/);
     t.true(await mounted());
     t.is((await s2.run(['mount', mnt])).code, 16, 'already mounted');
@@ -241,6 +241,10 @@ test('deimos mount detaches; umount, fusermount -u and SIGTERM stop it cleanly; 
     await s2.ok(['umount', mnt]);
     t.false(await mounted());
     t.true(await ownerGone(), 'the service stopped');
+    t.is((await s2.run(['locate', 'dirty.txt'])).stdout, '', 'only in the cache');
+    // With no mount, flush opens the cache itself (and waits).
+    await s2.ok(['flush']);
+    t.regex(await s2.ok(['locate', 'dirty.txt']), /L\d{5}L9/);
 
     await s2.ok(['mount', mnt]);
     t.is(await readFile(join(mnt, 'dirty.txt'), 'utf8'), 'not on tape yet\n');
@@ -261,8 +265,15 @@ test('deimos mount detaches; umount, fusermount -u and SIGTERM stop it cleanly; 
 
     const fg = await mountChild(s2, 'mnt');
     t.is(await readFile(join(mnt, 'second.txt'), 'utf8'), 'written before a crash\n');
+    await s2.ok(['flush', '--wait', join(mnt, 'second.txt')]);
+    await sh(`setfattr -n user.deimos.release -v 1 '${mnt}/second.txt'`);
+    t.is(await sh(`getfattr --only-values -n user.deimos.state '${mnt}/second.txt'`), 'offline');
     t.is(await fg.stop(), 0, 'SIGTERM: clean exit');
     t.false(await mounted());
+    t.regex(await s2.ok(['stage', 'second.txt']), /1 file staged/, 'with no mount, stage waits for the recall');
+    const again = await mountChild(s2, 'mnt');
+    t.is(await sh(`getfattr --only-values -n user.deimos.state '${mnt}/second.txt'`), 'online');
+    t.is(await again.stop(), 0);
   } finally {
     await sh(`fusermount -uz '${mnt}'`).catch(() => undefined);
     const pid = await readFile(lock, 'utf8').then(Number, () => 0);

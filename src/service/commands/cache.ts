@@ -6,18 +6,10 @@
 import { isAbsolute, relative, resolve } from 'node:path';
 import { DeimosError } from '../../core/index.js';
 import type { ObjectRow } from '../../catalog/index.js';
-import type { FileCache } from '../../cache/interface.js';
 import { treePattern } from '../../fs/index.js';
 import type { Service } from '../service.js';
 import type { CallContext } from '../protocol.js';
 import { list, type Registry } from './registry.js';
-
-function cacheOf(svc: Service): FileCache {
-  if (!svc.cache) {
-    throw new DeimosError('ENOTSUP', 'no disk cache: the store is not mounted', "stage and flush work through 'deimos mount'; start it first");
-  }
-  return svc.cache;
-}
 
 /** The oid a PATH argument names: a path below the mount point, or the argument itself. */
 export function oidOf(svc: Service, arg: string, cwd: string): string {
@@ -50,19 +42,21 @@ async function objectsOf(svc: Service, args: string[], recursive: boolean, ctx: 
 }
 
 export const cacheCommands: Registry = {
+  // With no mount, the commands open the cache themselves and wait: nobody would finish the work after them.
   async stage(svc, a, ctx) {
-    const cache = cacheOf(svc);
     const objs = await objectsOf(svc, list(a.paths), Boolean(a.recursive), ctx);
     if (objs.length === 0) throw new DeimosError('EINVAL', 'nothing to stage', 'name files, or directories with -r');
-    await cache.stage(objs);
-    return { lines: [`${objs.length} file${objs.length === 1 ? '' : 's'} queued for staging`] };
+    return svc.withCache(async (cache, mounted) => {
+      await cache.stage(objs, { wait: !mounted });
+      const n = `${objs.length} file${objs.length === 1 ? '' : 's'}`;
+      return { lines: [mounted ? `${n} queued for staging` : `${n} staged`] };
+    });
   },
 
   async flush(svc, a, ctx) {
-    const cache = cacheOf(svc);
     const paths = list(a.paths);
     const objs = paths.length ? await objectsOf(svc, paths, true, ctx) : undefined;
-    await cache.flush(objs, { wait: Boolean(a.wait) });
+    await svc.withCache((cache, mounted) => cache.flush(objs, { wait: Boolean(a.wait) || !mounted }));
     return {};
   },
 
