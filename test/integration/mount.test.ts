@@ -203,6 +203,9 @@ test.serial('another user: files it makes are its own, it cannot give them away'
   await t.throwsAsync(as(`chown 0 '${m.mnt}/pub/nobody.txt'`), { message: /not permitted/ });
   await as(`chmod 600 '${m.mnt}/pub/nobody.txt'`);
   await t.throwsAsync(as(`cat '${m.mnt}/cpa/zero'`), { message: /Permission denied/ }, 'the kernel enforces the stored modes');
+  await t.throwsAsync(as(`cat '${m.mnt}/.deimos/versions/cpa/zero/1'`), { message: /Permission denied/ }, 'versions keep the modes of their file');
+  await t.throwsAsync(as(`touch '${m.mnt}/.deimos/versions/x'`), { message: /Read-only file system|Permission denied/ }, '/.deimos is read-only');
+  await t.throwsAsync(as(`mkdir '${m.mnt}/.deimos/x'`), { message: /Read-only file system|Permission denied/ });
   await sh(`chown 1234:1234 '${m.mnt}/pub/nobody.txt'`);
   t.is(await sh(`stat -c '%u:%g' '${m.mnt}/pub/nobody.txt'`), '1234:1234\n');
   await t.throwsAsync(sh(`ln '${m.mnt}/pub/nobody.txt' '${m.mnt}/pub/hard'`), { message: /not permitted/ });
