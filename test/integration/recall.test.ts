@@ -76,3 +76,33 @@ test.serial('a tree on several cartridges, released, then read by 32 concurrent 
   t.is(after.mounts - before.mounts, cartridges.length, `one mount per cartridge (${cartridges.join(', ')})`);
   t.log(`${expected.size} files on ${cartridges.length} cartridges, 2 drives, 32 readers: ${after.mounts - before.mounts} mounts`);
 });
+
+test.serial('while a recall waits for its cartridge, the rest of the mount answers', async (t) => {
+  // 17 s loads take 0.85 s here: the recall below waits at least that long.
+  const s2 = await libraryStore({ DEIMOS_LIBRARY_TIME_SCALE: '0.05', DEIMOS_CACHE_FLUSH_AGE_MS: '3600000' });
+  const m2 = await mountChild(s2);
+  try {
+    const cold = randomBytes(1 << 20);
+    await writeFile(join(m2.mnt, 'cold.bin'), cold);
+    await writeFile(join(m2.mnt, 'warm.txt'), 'in the cache\n');
+    await s2.ok(['flush', '--wait', join(m2.mnt, 'cold.bin'), join(m2.mnt, 'warm.txt')]);
+    await sh(`setfattr -n user.deimos.release -v 1 '${m2.mnt}/cold.bin'`);
+    const drives = JSON.parse(await s2.ok(['status', '-f', 'json'])) as Status;
+    for (const d of drives.drives) if (d.loaded !== null) await s2.ok(['drive', 'unload', d.drive]);
+
+    let done = false;
+    const reader = sh(`sha256sum < '${m2.mnt}/cold.bin'`).finally(() => { done = true; });
+    while ((await attr(join(m2.mnt, 'cold.bin'), 'state')) !== 'staging') await new Promise((r) => setTimeout(r, 20));
+    t.regex(await sh(`ls -lR '${m2.mnt}'`), /cold\.bin/);
+    t.is(await sh(`cat '${m2.mnt}/warm.txt'`), 'in the cache\n');
+    await sh(`mkdir '${m2.mnt}/new' && echo fresh > '${m2.mnt}/new/f' && mv '${m2.mnt}/new/f' '${m2.mnt}/new/g'`);
+    t.is(await sh(`cat '${m2.mnt}/new/g'`), 'fresh\n');
+    t.regex(await s2.ok(['status']), /queues:/);
+    t.false(done, 'all of this happened while the reader was still blocked in open');
+    t.is((await reader).split(/\s/)[0], sha(cold));
+    t.is(await attr(join(m2.mnt, 'cold.bin'), 'state'), 'online');
+  } finally {
+    await m2.stop();
+    await s2.cleanup();
+  }
+});
