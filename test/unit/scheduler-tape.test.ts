@@ -157,6 +157,45 @@ test('reads of a cartridge no drive can load fail with ENODEV or EIO, not hang',
   await t.throwsAsync(s2.read({ candidates: [a!] }), { code: 'EIO' });
 });
 
+test('drives never added are not used: reads, writes and formats fail with one line until one is added', async (t) => {
+  const env = await schedEnv(t, { ...SMALL, 'library.drives': 'st[0-1]' });
+  const [a] = await env.fill('L00000L9', [64 * KB]);
+  await env.catalog.deleteDrives(['st0', 'st1']);
+  const s = env.scheduler('cost');
+  const line = (e: DeimosError | undefined) => e?.line();
+  const read = await t.throwsAsync<DeimosError>(s.read({ candidates: [a!] }), { code: 'ENODEV' });
+  t.is(line(read), 'no drive added and unlocked that can read LTO9 cartridges; add one: deimos drive add --unlock st0');
+  const put = await t.throwsAsync<DeimosError>(s.allocWrite({ family: 'tape', tags: [], count: 1, size: KB }), { code: 'ENODEV' });
+  t.is(line(put), 'no drive added and unlocked that can write LTO9 cartridges; add one: deimos drive add --unlock st0');
+  const fmt = await t.throwsAsync<DeimosError>(s.format('L00001L9'), { code: 'ENODEV' });
+  t.is(line(fmt), 'no drive added and unlocked that can format LTO9 cartridges; add one: deimos drive add --unlock st0');
+  t.is(s.status().counters.mounts, 0, 'no drive was touched');
+  t.deepEqual(s.status().drives.map((d) => d.admStatus), ['not added', 'not added']);
+
+  // Added but locked: the line says to unlock it. Added and unlocked: served.
+  await env.catalog.addDrives([{ name: 'st1', serial: 'SIM-st1', model: 'LTO9', path: '/dev/st1', admStatus: 'locked' }]);
+  const locked = await t.throwsAsync<DeimosError>(s.read({ candidates: [a!] }), { code: 'ENODEV' });
+  t.is(line(locked), 'no drive added and unlocked that can read LTO9 cartridges; unlock one: deimos drive unlock st1');
+  await env.catalog.updateDrive('st1', { admStatus: 'unlocked' });
+  const r = await readOne(s, env.clock, [a!]);
+  t.is(r.cand.medium, 'L00000L9');
+  t.is(s.status().drives.find((d) => d.loaded === 'L00000L9')?.drive, 'st1', 'only the added drive is used');
+});
+
+test('a read waiting for a cartridge fails with the same line when its only drive is locked meanwhile', async (t) => {
+  const env = await schedEnv(t, { ...SMALL, 'library.drives': 'st0' });
+  const [a, b] = await env.fill('L00000L9', [64 * KB, 64 * KB]);
+  const s = env.scheduler('cost');
+  const g = await s.read({ candidates: [a!] });
+  const waiting = s.read({ candidates: [b!] });
+  await env.catalog.updateDrive('st0', { admStatus: 'locked' });
+  // A write request reads the catalog's drive rows again (a service sees `drive lock` so).
+  await t.throwsAsync(s.allocWrite({ family: 'tape', tags: ['none'], count: 1, size: KB }));
+  g.release({ ok: true, bytes: 0 });
+  const e = await t.throwsAsync<DeimosError>(waiting, { code: 'ENODEV' });
+  t.is(e?.line(), 'no drive added and unlocked that can read LTO9 cartridges; unlock one: deimos drive unlock st0');
+});
+
 test('drain syncs what is written at once; close rejects what still waits', async (t) => {
   const env = await schedEnv(t, { ...SMALL, 'lrs.sync_nb_req': 'tape=100,dir=1', 'lrs.sync_time_ms': 'tape=3600000,dir=0' });
   await formatted(env, ['L00000L9']);

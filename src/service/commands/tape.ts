@@ -4,6 +4,7 @@ import type { Service } from '../service.js';
 import { mediaAdmin, mediaNames } from './media.js';
 import { iso, list, need, type Registry } from './registry.js';
 import { parseTags } from '../../store/index.js';
+import { driveRow } from '../../library/index.js';
 
 /** "st0" and "/dev/st0" name the same drive. */
 const driveName = (n: string) => n.replace(/^\/dev\//, '');
@@ -42,8 +43,8 @@ const driveCommands: Registry = {
   async 'drive.add'(svc, a) {
     const names = driveNames(a);
     const rows = names.map((name) => {
-      const d = physicalDrive(svc, name);
-      return { name, serial: `SIM-${name}`, model: d.model, path: `/dev/${name}`, admStatus: a.unlock ? 'unlocked' as const : 'locked' as const };
+      physicalDrive(svc, name);
+      return driveRow(svc.library, name, a.unlock ? 'unlocked' : 'locked');
     });
     await svc.catalog.addDrives(rows);
     return {};
