@@ -47,6 +47,17 @@ test('tape tier end to end through the CLI on the scaled real clock', async (t) 
     t.true(logs.some((l: { cause: string; errno: number }) => l.cause === 'load' && l.errno === 0));
     const status = JSON.parse(await s.ok(['status', '-f', 'json']));
     for (const k of ['mounts', 'syncs', 'locate_s', 'bytes_read', 'bytes_written']) t.is(typeof status[k], 'number', k);
+    // Each command above was a service run of its own: the counters are totals over all of them.
+    t.true(status.mounts >= 3, `mounts ${status.mounts}`);
+    t.true(status.syncs >= 3, `syncs ${status.syncs}`);
+    t.is(status.writes, 2 + 3 + 1, 'extents written by the three puts');
+    t.is(status.reads, 1 + 2 + 1, 'extents read by the get');
+    t.is(status.bytes_read, (1 << 20) + (1 << 20) + (1 << 20));
+    await s.ok(['get', 'a/plain', 'again']);
+    const after = JSON.parse(await s.ok(['status', '-f', 'json']));
+    t.is(after.reads, status.reads + 1);
+    t.is(after.bytes_read, status.bytes_read + (1 << 20));
+    t.true(after.mounts >= status.mounts);
   } finally {
     await s.cleanup();
   }

@@ -7,6 +7,7 @@ import type { Library } from '../../library/interface.js';
 import type { MediumIO } from '../../media/interface.js';
 import type { IoScheduler, ReadCandidate, ReadGrant, ReadRequest, WriteAllocRequest, WriteGrant } from '../interface.js';
 import { createPolicy } from '../policies/index.js';
+import type { CounterPart } from '../savedCounters.js';
 import type { CostModel, ReadPolicy } from '../policies/interface.js';
 import { assignWrites, type CartridgeRoom } from './assign.js';
 import { decide, type DispatchEnv } from './dispatch.js';
@@ -249,6 +250,12 @@ export class TapeScheduler implements IoScheduler {
   async openForDelete(_family: Family, _medium: string): Promise<MediumIO | null> {
     // Tape space comes back by repack, not by deleting extents in place.
     return null;
+  }
+
+  /** The totals kept across restarts (savedCounters.ts). */
+  counterPart(): CounterPart {
+    const c = this.s.counters;
+    return { dump: () => c.toJSON(), add: (saved) => c.add(saved) };
   }
 
   status(): TapeSchedulerStatus {

@@ -206,7 +206,8 @@ const libCommands: Registry = {
         ...st.drives.map((d) => `  ${d.drive.padEnd(6)} ${d.model.padEnd(5)} ${(d.loaded ?? '-').padEnd(10)} ${d.activity}`),
         'queues:',
         ...(st.queues.length ? st.queues.map((q) => `  ${q.medium}: ${q.reads} reads, ${q.writes} writes, ${q.bytes} bytes, oldest ${q.oldestWaitS.toFixed(1)} s`) : ['  (empty)']),
-        'counters:',
+        // Totals since the store was created (kept across restarts); drive activity seconds are this run's.
+        'counters (since the store was created):',
         `  mounts ${c.mounts}  unmounts ${c.unmounts}  syncs ${c.syncs}  locate ${c.locate_s.toFixed(1)} s`,
         `  read ${c.bytes_read} B in ${c.reads} requests  written ${c.bytes_written} B in ${c.writes} requests`,
         `  request wait p50 ${c.wait_p50_s.toFixed(1)} s  p99 ${c.wait_p99_s.toFixed(1)} s`,
