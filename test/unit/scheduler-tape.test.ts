@@ -1,6 +1,7 @@
 /** The tape scheduler's writes, formats, faults, timers and status, on the sim with a virtual clock. */
-import anyTest from 'ava';
+import anyTest, { type ExecutionContext } from 'ava';
 import { DeimosError } from '../../src/core/errors.js';
+import type { ReadCandidate } from '../../src/scheduler/interface.js';
 import type { TapeScheduler } from '../../src/scheduler/tape/index.js';
 import { header, one, readOne, schedEnv, type SchedEnv } from './schedulerEnv.js';
 
@@ -194,6 +195,44 @@ test('a read waiting for a cartridge fails with the same line when its only driv
   g.release({ ok: true, bytes: 0 });
   const e = await t.throwsAsync<DeimosError>(waiting, { code: 'ENODEV' });
   t.is(e?.line(), 'no drive added and unlocked that can read LTO9 cartridges; unlock one: deimos drive unlock st0');
+});
+
+/**
+ * Drives hold A and B, idle. Recalls for A, B, C, D arrive 300 ms apart,
+ * interleaved, C first. At once, C would evict A or B, whose own requests
+ * are a few hundred ms behind; gathering (io_sched.read_gather_s) lets A and
+ * B take theirs first, so every cartridge is loaded once.
+ */
+async function burst(t: ExecutionContext, gatherS: string): Promise<Record<string, number>> {
+  const env = await schedEnv(t, { 'library.drives': 'st[0-1]' });
+  // Small extents 4 MB apart: each read locates for seconds, as on a real cartridge.
+  const sizes = [64 * KB, 4 * MB, 64 * KB, 4 * MB, 64 * KB, 4 * MB, 64 * KB];
+  const ext: Record<string, ReadCandidate[]> = {};
+  for (const l of ['L00000L9', 'L00001L9', 'L00002L9', 'L00003L9']) ext[l] = (await env.fill(l, sizes)).filter((_, i) => i % 2 === 0);
+  const [A, B, C, D] = ['L00000L9', 'L00001L9', 'L00002L9', 'L00003L9'].map((l) => ext[l]!);
+  const s = env.scheduler('cost', { 'io_sched.read_gather_s': gatherS });
+  await Promise.all([readOne(s, env.clock, [A![0]!]), readOne(s, env.clock, [B![0]!])]);
+  await env.clock.sleep(60_000);
+  await env.catalog.clearLogs();
+  const reads: Promise<unknown>[] = [];
+  for (let round = 1; round <= 3; round++) {
+    for (const cart of [C!, A!, D!, B!]) {
+      reads.push(readOne(s, env.clock, [cart[round]!]));
+      await env.clock.sleep(300);
+    }
+  }
+  await Promise.all(reads);
+  const loads: Record<string, number> = {};
+  for (const l of await env.catalog.listLogs()) if (l.cause === 'load' && l.medium) loads[l.medium] = (loads[l.medium] ?? 0) + 1;
+  return loads;
+}
+
+test('read gather: a burst over 4 cartridges with 2 drives loads each cartridge once; without it, more', async (t) => {
+  t.deepEqual(await burst(t, '2'), { L00002L9: 1, L00003L9: 1 }, 'A and B served where they were, C and D loaded once');
+  const without = await burst(t, '0');
+  const loads = Object.values(without).reduce((a, b) => a + b, 0);
+  t.true(loads > 2, `without gathering: ${JSON.stringify(without)}`);
+  t.log(`loads without gathering: ${JSON.stringify(without)}`);
 });
 
 test('drain syncs what is written at once; close rejects what still waits', async (t) => {

@@ -30,20 +30,26 @@ import { JOIN_FIXED, planTour, shortHop } from './tour.js';
  *   set the makespan.
  * - The drive given up for a new cartridge is the one that frees soonest
  *   (shortest rewind + unload).
- * - Optionally (`maxGatherMs`), an unmounted medium first gathers its burst
- *   until its requests stop coming (quiet). Off by default: a free drive
- *   that waits is time lost, and requests arriving during a mount join it.
+ * - Gathering (`io_sched.read_gather_s`): before an unmounted medium takes
+ *   a drive from another cartridge, it gathers its burst until read
+ *   requests (for any cartridge) stop coming for a quarter of the window
+ *   (quiet), at most the window.
+ *   Live recalls reach the scheduler one at a time (each awaits catalog
+ *   calls first), so the first request of a burst would otherwise evict a
+ *   cartridge whose own requests are a few ms behind, and both are mounted
+ *   twice. A load costs ~17 s and an unload ~30 s: a second or two of
+ *   gathering is cheap. An empty drive is taken at once (dispatch.ts).
  */
 export interface CostPolicyOptions extends PolicyOptions {
-  /** A burst is over when no request came for this long (ms). */
+  /** A burst is over when no request came for this long (ms); default a quarter of the window. */
   quietMs?: number;
-  /** Never gather longer than this (ms). */
+  /** Never gather longer than this (ms); default readGatherMs, else 0 (off). */
   maxGatherMs?: number;
 }
 
 export function costPolicy(opts: CostPolicyOptions): ReadPolicy {
-  const quietMs = opts.quietMs ?? 5_000;
-  const maxGatherMs = opts.maxGatherMs ?? 0;
+  const maxGatherMs = opts.maxGatherMs ?? opts.readGatherMs ?? 0;
+  const quietMs = opts.quietMs ?? maxGatherMs / 4;
   return {
     name: 'cost',
     grouped: true,
@@ -56,9 +62,11 @@ export function costPolicy(opts: CostPolicyOptions): ReadPolicy {
       // cost minutes, a read seconds), the longest waiting first on a tie.
       return q.reads;
     },
-    gatherMs: (q: QueueSummary, nowMs: number) => {
+    gatherMs: (q: QueueSummary, nowMs: number, lastReadMs: number) => {
       if (q.mounted) return 0;
-      const untilQuiet = q.newestMs + quietMs - nowMs;
+      // Quiet on every medium, not only this one: the cartridge that would
+      // be evicted may be the one whose requests are still coming.
+      const untilQuiet = Math.max(q.newestMs, lastReadMs) + quietMs - nowMs;
       const untilMax = q.oldestMs + maxGatherMs - nowMs;
       return Math.max(0, Math.min(untilQuiet, untilMax));
     },

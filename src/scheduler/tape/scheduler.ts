@@ -65,7 +65,8 @@ export class TapeScheduler implements IoScheduler {
     this.clock = opts.clock ?? opts.library.clock;
     this.log = opts.log;
     const ageingMs = c.num('io_sched', 'ageing_s') * 1000;
-    this.policy = typeof opts.policy === 'object' ? opts.policy : createPolicy(opts.policy ?? c.str('io_sched', 'policy'), { ageingMs });
+    const readGatherMs = c.num('io_sched', 'read_gather_s') * 1000;
+    this.policy = typeof opts.policy === 'object' ? opts.policy : createPolicy(opts.policy ?? c.str('io_sched', 'policy'), { ageingMs, readGatherMs });
     const locateFixedS = c.num('library', 'locate_fixed_s');
     const wraps = c.num('library', 'wraps');
     this.s = new TapeState(
