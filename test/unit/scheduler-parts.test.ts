@@ -4,7 +4,8 @@ import { Config } from '../../src/core/config.js';
 import { locateSeconds, timingFromConfig, transferSeconds } from '../../src/library/timing.js';
 import { createPolicy, isPolicyName, POLICY_NAMES } from '../../src/scheduler/policies/index.js';
 import type { CostModel, PendingRead } from '../../src/scheduler/policies/interface.js';
-import { buildUnits, elevator, nearestNeighbour, orOpt, pathSeconds, planTour } from '../../src/scheduler/policies/tour.js';
+import { PlannedOrder } from '../../src/scheduler/policies/cost.js';
+import { buildUnits, elevator, nearestNeighbour, orOpt, pathSeconds, planTour, rewindEnd } from '../../src/scheduler/policies/tour.js';
 import { parseTrace } from '../../src/scheduler/replay.js';
 import { WaitHistogram } from '../../src/scheduler/tape/counters.js';
 import { FairShare, parseShares } from '../../src/scheduler/tape/fairShare.js';
@@ -79,6 +80,32 @@ test('tour: or-opt never lengthens nearest-neighbour and beats position order on
   }
   t.true(planned < nn, `planned ${planned} < nearest ${nn}`);
   t.true(sorted / planned > 1.4, `position order is ${(sorted / planned).toFixed(2)}× the planned path`);
+});
+
+test('tour: with requests waiting elsewhere, the path counts the rewind of the unload after it and ends nearer BOT', (t) => {
+  const rewind = rewindEnd(cost);
+  let open = 0;
+  let closed = 0;
+  for (let seed = 1; seed <= 20; seed++) {
+    const items = sparse(20, seed);
+    const units = buildUnits(items, cost);
+    const n = nearestNeighbour(0, units, cost);
+    t.true(pathSeconds(0, orOpt(0, n, cost, 8, rewind), cost, rewind) <= pathSeconds(0, n, cost, rewind) + 1e-9);
+    open += pathSeconds(0, planTour(0, items, cost, { pressure: 0 }), cost, rewind);
+    closed += pathSeconds(0, planTour(0, items, cost, { pressure: 1 }), cost, rewind);
+  }
+  t.true(closed < 0.97 * open, `path + rewind: ${closed.toFixed(0)} s planned for it, ${open.toFixed(0)} s planned open`);
+});
+
+test('cost order: an estimate after requests were inserted one by one is that of a plan made from scratch', (t) => {
+  const items = sparse(40, 7);
+  const built = new PlannedOrder(cost);
+  built.add(items[0]!);
+  built.estimate(0);
+  for (const r of items.slice(1)) built.add(r);
+  const fresh = new PlannedOrder(cost);
+  for (const r of items) fresh.add(r);
+  t.is(built.estimate(0), fresh.estimate(0));
 });
 
 test('policies: every name is known, unknown ones are EINVAL', (t) => {

@@ -235,6 +235,25 @@ test('read gather: a burst over 4 cartridges with 2 drives loads each cartridge 
   t.log(`loads without gathering: ${JSON.stringify(without)}`);
 });
 
+test('loads into empty drives are decided when the robot is free: the longest queue asked meanwhile goes first', async (t) => {
+  const env = await schedEnv(t, { 'library.drives': 'st[0-3]' });
+  const [a] = await env.fill('L00000L9', [64 * KB]);
+  const [b] = await env.fill('L00001L9', [64 * KB]);
+  const c = (await env.fill('L00002L9', [64 * KB, 4 * MB, 64 * KB, 4 * MB, 64 * KB, 4 * MB, 64 * KB])).filter((_, i) => i % 2 === 0);
+  const s = env.scheduler('cost');
+  await env.catalog.clearLogs();
+  const reads = [readOne(s, env.clock, [a!])];
+  await env.clock.sleep(300);
+  reads.push(readOne(s, env.clock, [b!]));
+  await env.clock.sleep(200);
+  for (const x of c) reads.push(readOne(s, env.clock, [x]));
+  await Promise.all(reads);
+  // A's load took the robot at once; B, asked first after it, would have
+  // queued behind it and gone before C (first come, first served).
+  const loads = (await env.catalog.listLogs()).filter((l) => l.cause === 'load').map((l) => l.medium);
+  t.deepEqual(loads, ['L00000L9', 'L00002L9', 'L00001L9']);
+});
+
 test('drain syncs what is written at once; close rejects what still waits', async (t) => {
   const env = await schedEnv(t, { ...SMALL, 'lrs.sync_nb_req': 'tape=100,dir=1', 'lrs.sync_time_ms': 'tape=3600000,dir=0' });
   await formatted(env, ['L00000L9']);

@@ -97,6 +97,8 @@ export class PlannedOrder implements MediumOrder {
   private chainStart: number | null = null;
   private readonly streamHopS: number;
   private pressure = 0;
+  /** Whether the plan was made with requests waiting elsewhere (it then ends near BOT: tour.ts). */
+  private planPressed = false;
 
   constructor(private readonly cost: CostModel) {
     this.streamHopS = JOIN_FIXED * cost.locateFixedS;
@@ -136,16 +138,30 @@ export class PlannedOrder implements MediumOrder {
     this.expected = null;
     this.last = null;
     if (this.items.size === 0) return null;
-    if (this.plan === null || this.planHead !== head || this.inserted > this.plan.length / 4) this.replan(head);
+    if (this.staleForRead(head)) this.replan(head);
     const r = this.plan![0] ?? null;
     this.last = r === null ? null : { r, from: head };
     return r;
   }
 
+  /**
+   * The plan must be rebuilt: none yet, the head is elsewhere, or a quarter
+   * of it was inserted one by one (cheap, but a queue filled that way — a
+   * restore requested while its cartridge waits — is far from its best path).
+   */
+  private stale(head: number): boolean {
+    return this.plan === null || this.planHead !== head || this.inserted > this.plan.length / 4;
+  }
+
+  /** For reading: also rebuilt when others start or stop waiting (an estimate's plan was made without knowing). */
+  private staleForRead(head: number): boolean {
+    return this.stale(head) || this.planPressed !== this.pressure > 0;
+  }
+
   /** Seconds to read the whole queue from `head` along the current plan. */
   estimate(head: number): number {
     if (this.items.size === 0) return 0;
-    if (this.plan === null || this.planHead !== head) this.replan(head);
+    if (this.stale(head)) this.replan(head);
     let s = 0;
     let at = head;
     for (const r of this.plan!) {
@@ -187,6 +203,7 @@ export class PlannedOrder implements MediumOrder {
       rest = rest.filter((r) => !taken.has(r));
     }
     this.plan = [...prefix, ...planTour(at, rest, this.cost, { pressure: this.pressure }).flatMap((u) => u.items)];
+    this.planPressed = this.pressure > 0;
     this.planHead = head;
     this.inserted = 0;
   }

@@ -45,6 +45,8 @@ export interface DispatchEnv {
   head(drive: DriveSlot): number;
   /** Rewind + unload + robot move of the drive's cartridge. */
   unmountS(drive: DriveSlot): number;
+  /** Ms before a robot could start a move asked for now (library.robotWaitSeconds). */
+  robotWaitMs(): number;
   cost(label: string): CostModel;
 }
 
@@ -165,13 +167,24 @@ interface Target {
 }
 
 function switches(s: TapeState, env: DispatchEnv, w: Wake): Action | null {
+  // A load into an empty drive starts with a robot move: while every robot
+  // is busy it would only queue, first come first served, so the choice of
+  // what to load waits until one is free and is made then, on what is
+  // known then (a restore's longest cartridge first, not its first asked).
+  // Evictions go on: their robot move comes after the rewind and unload.
+  const robotWaitMs = env.robotWaitMs();
   for (const t of targets(s, env)) {
     const d = findDrive(s, env, t.label, t.use, true);
-    if (d && d.loaded !== null && t.gatherMs !== undefined && t.gatherMs > 0) {
+    if (d === undefined) continue;
+    if (d.loaded === null && robotWaitMs > 0) {
+      w.wakeMs = Math.min(w.wakeMs, env.nowMs + robotWaitMs);
+      continue;
+    }
+    if (d.loaded !== null && t.gatherMs !== undefined && t.gatherMs > 0) {
       w.wakeMs = Math.min(w.wakeMs, env.nowMs + t.gatherMs);
       continue;
     }
-    if (d) return { kind: 'switch', drive: d, to: t.label, use: t.use };
+    return { kind: 'switch', drive: d, to: t.label, use: t.use };
   }
   return null;
 }

@@ -83,6 +83,7 @@ export class TapeScheduler implements IoScheduler {
       cartridge: (label) => this.cartridge(label),
       head: (d) => this.library.drive(d.name).position,
       unmountS: (d) => this.library.unmountSeconds(d.name),
+      robotWaitMs: () => this.library.robotWaitSeconds() * 1000,
       cost: (label) => this.costOf(label, locateFixedS, wraps),
     };
     this.ready = this.init();
