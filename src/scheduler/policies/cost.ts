@@ -12,6 +12,9 @@ import { JOIN_FIXED, planTour, shortHop } from './tour.js';
  *   nearest-neighbour itself when few requests wait elsewhere and early
  *   completions count more than the path. So sparse recalls get
  *   nearest-first's short hops without its detours, and restores stream.
+ * - While requests wait for other cartridges, this one is unloaded after
+ *   its queue and the unload starts with a rewind: the plan counts it, so
+ *   the path ends near BOT when that costs less than it saves (tour.ts).
  * - Requests that arrive during a mount are inserted where they cost least
  *   instead of replanning everything; the plan is rebuilt when a quarter of
  *   it is new, or when the head is not where the plan expected it.
