@@ -12,7 +12,8 @@ import type { CostModel, PendingRead } from './interface.js';
  *    — still with holes while its requests arrive — and a unit is never
  *    broken by the search below, so position order streams it.
  * 2. Nearest-neighbour from the head over the units.
- * 3. Or-opt: move segments of 1–3 units elsewhere in the path while that
+ * 3. Up to EXACT_MAX units, the shortest path exactly (exactPath); beyond,
+ *    or-opt: move segments of 1–3 units elsewhere in the path while that
  *    shortens it. Segments keep their direction, so each move's gain is
  *    known from six edges (no O(n) re-evaluation, unlike 2-opt on an
  *    asymmetric cost). Passes are bounded by count, never by wall time, so
@@ -160,6 +161,54 @@ export function orOpt(head: number, path: Unit[], cost: CostModel, maxPasses: nu
   return p;
 }
 
+/** Up to this many units the shortest path is found exactly (2^n·n² steps: ~0.6 M at 12). */
+export const EXACT_MAX = 12;
+
+/**
+ * The shortest path from the head over every unit, plus what its end costs
+ * (Held-Karp dynamic programming over subsets; units.length <= EXACT_MAX).
+ * A mount of a sparse recall reads a handful of extents, where or-opt from
+ * nearest-neighbour still leaves a few percent of locate time.
+ */
+export function exactPath(head: number, units: readonly Unit[], cost: CostModel, endCost: EndCost = OPEN_END): Unit[] {
+  const n = units.length;
+  if (n > EXACT_MAX) throw new RangeError(`exactPath: ${n} units, at most ${EXACT_MAX}`);
+  if (n <= 1) return [...units];
+  // Edge costs once: locate from the end of i to the start of j, plus reading j.
+  const edge = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) edge[i * n + j] = cost.locate(units[i]!.end, units[j]!.start) + units[j]!.readS;
+  const full = (1 << n) - 1;
+  const best = new Float64Array((full + 1) * n).fill(Infinity);
+  const prev = new Int8Array((full + 1) * n).fill(-1);
+  for (let j = 0; j < n; j++) best[(1 << j) * n + j] = cost.locate(head, units[j]!.start) + units[j]!.readS;
+  for (let m = 1; m <= full; m++) {
+    for (let j = 0; j < n; j++) {
+      const v = best[m * n + j]!;
+      if (v === Infinity) continue;
+      for (let k = 0; k < n; k++) {
+        if (m & (1 << k)) continue;
+        const to = (m | (1 << k)) * n + k;
+        const w = v + edge[j * n + k]!;
+        if (w < best[to]!) { best[to] = w; prev[to] = j; }
+      }
+    }
+  }
+  let last = 0;
+  let lastS = Infinity;
+  for (let j = 0; j < n; j++) {
+    const v = best[full * n + j]! + endCost(units[j]!.end);
+    if (v < lastS) { lastS = v; last = j; }
+  }
+  const out: Unit[] = [];
+  for (let m = full, j = last; j >= 0;) {
+    out.push(units[j]!);
+    const p = prev[m * n + j]!;
+    m &= ~(1 << j);
+    j = p;
+  }
+  return out.reverse();
+}
+
 export const ELEVATOR_MARGIN = 1.1;
 
 /** Units in one-way elevator order from the head: ascending from it, then from the lowest. */
@@ -196,7 +245,7 @@ export function planTour(head: number, items: readonly PendingRead[], cost: Cost
   // nearest-neighbour's worst detours.
   const passes = units.length > 400 ? 1 : opts.maxPasses ?? 4;
   const nn = nearestNeighbour(head, units, cost);
-  const tour = orOpt(head, nn, cost, passes, endCost);
+  const tour = units.length <= EXACT_MAX ? exactPath(head, units, cost, endCost) : orOpt(head, nn, cost, passes, endCost);
   const lift = elevator(head, units);
   const tourS = pathSeconds(head, tour, cost, endCost);
   if (units.length < items.length && pathSeconds(head, lift, cost, endCost) <= ELEVATOR_MARGIN * tourS) return lift;
