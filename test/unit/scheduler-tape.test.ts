@@ -211,9 +211,9 @@ async function burst(t: ExecutionContext, gatherS: string): Promise<Record<strin
   for (const l of ['L00000L9', 'L00001L9', 'L00002L9', 'L00003L9']) ext[l] = (await env.fill(l, sizes)).filter((_, i) => i % 2 === 0);
   const [A, B, C, D] = ['L00000L9', 'L00001L9', 'L00002L9', 'L00003L9'].map((l) => ext[l]!);
   const s = env.scheduler('cost', { 'io_sched.read_gather_s': gatherS });
+  await env.catalog.clearLogs(); // the loads of fill()
   await Promise.all([readOne(s, env.clock, [A![0]!]), readOne(s, env.clock, [B![0]!])]);
   await env.clock.sleep(60_000);
-  await env.catalog.clearLogs();
   const reads: Promise<unknown>[] = [];
   for (let round = 1; round <= 3; round++) {
     for (const cart of [C!, A!, D!, B!]) {
@@ -228,10 +228,10 @@ async function burst(t: ExecutionContext, gatherS: string): Promise<Record<strin
 }
 
 test('read gather: a burst over 4 cartridges with 2 drives loads each cartridge once; without it, more', async (t) => {
-  t.deepEqual(await burst(t, '2'), { L00002L9: 1, L00003L9: 1 }, 'A and B served where they were, C and D loaded once');
+  t.deepEqual(await burst(t, '2'), { L00000L9: 1, L00001L9: 1, L00002L9: 1, L00003L9: 1 }, 'A and B served where they were loaded before the burst, C and D loaded once');
   const without = await burst(t, '0');
   const loads = Object.values(without).reduce((a, b) => a + b, 0);
-  t.true(loads > 2, `without gathering: ${JSON.stringify(without)}`);
+  t.true(loads > 4, `without gathering: ${JSON.stringify(without)}`);
   t.log(`loads without gathering: ${JSON.stringify(without)}`);
 });
 
