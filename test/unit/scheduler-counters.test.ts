@@ -1,7 +1,8 @@
 /** The scheduler's counters are totals since the store was created: saved in the catalog, restored at start. */
 import anyTest from 'ava';
 import { createScheduler, type Scheduler } from '../../src/scheduler/index.js';
-import { COUNTERS_KEY } from '../../src/scheduler/savedCounters.js';
+import type { Catalog } from '../../src/catalog/interface.js';
+import { COUNTERS_KEY, SavedCounters } from '../../src/scheduler/savedCounters.js';
 import { consume, schedEnv, type SchedEnv } from './schedulerEnv.js';
 
 // Serial: the virtual clocks of concurrent tests would wait on each other's file I/O.
@@ -65,4 +66,33 @@ test('unreadable saved counters are replaced, not fatal', async (t) => {
   t.is(s2.status().counters.reads, 1);
   t.is(s2.status().counters.bytes_read, 8 * KB);
   await s2.close();
+});
+
+test('saves write only changed totals, and never after a failed load (it would overwrite the saved totals)', async (t) => {
+  const writes: string[] = [];
+  let n = 0;
+  const part = { dump: () => ({ reads: n }), add: (saved: Record<string, unknown>) => { n += saved.reads as number; } };
+  const catalog = (stored: string | null, fails = false) => ({
+    getState: async () => { if (fails) throw new Error('catalog down'); return stored; },
+    setState: async (_k: string, v: string) => { writes.push(v); },
+  }) as unknown as Catalog;
+
+  const saved = new SavedCounters(catalog(JSON.stringify({ dir: { reads: 5 } })), { dir: part }, 0);
+  await saved.loaded;
+  t.is(n, 5, 'restored');
+  await saved.save();
+  t.deepEqual(writes, [], 'nothing changed since the load');
+  n++;
+  await saved.save();
+  await saved.save();
+  t.deepEqual(writes, ['{"dir":{"reads":6}}'], 'one write per change');
+  await saved.close();
+  t.is(writes.length, 1);
+
+  writes.length = 0;
+  n = 0;
+  const broken = new SavedCounters(catalog(null, true), { dir: part }, 0);
+  n = 3;
+  await broken.close();
+  t.deepEqual(writes, []);
 });
