@@ -5,7 +5,7 @@ import { createHasher } from './checksum.js';
 import { Channel, runPipeline } from './pipe.js';
 import type { ExtentResult, PlannedHeader, SplitScheme } from './split.js';
 import type { LayoutContext, ObjectSink, WriteObjectArgs, BadExtent } from './types.js';
-import { candidateOf, readVerified } from './verify.js';
+import { badOf, candidateOf, readVerified, refusalOf } from './verify.js';
 
 /** raid1 with its parameters checked and filled in. */
 export function raid1Layout(layout: LayoutDesc): { layout: LayoutDesc; replicas: number } {
@@ -75,7 +75,7 @@ export async function readRaid1Split(ctx: LayoutContext, rows: ExtentRow[], sink
     try {
       grant = await ctx.scheduler.read({ candidates: left.map(candidateOf), batch });
     } catch (e) {
-      for (const r of left) bad.push({ extentId: r.id, medium: r.medium, address: r.address, reason: 'unreadable', detail: (e as Error).message });
+      for (const r of left) bad.push(badOf(r, refusalOf(e)));
       return false;
     }
     const row = left.find((r) => r.medium === grant.candidate.medium && r.address === grant.candidate.address) ?? left[0]!;

@@ -1,5 +1,5 @@
 import type { ExtentRow } from '../catalog/interface.js';
-import { DeimosError } from '../core/errors.js';
+import { DeimosError, fromJSON } from '../core/errors.js';
 import { raid1Layout, readRaid1Split } from './raid1.js';
 import { readRaid4Split } from './raid4/read.js';
 import type { BadExtent, LayoutContext, ReadObjectArgs, ReadReport } from './types.js';
@@ -24,7 +24,7 @@ export async function readObject(ctx: LayoutContext, args: ReadObjectArgs): Prom
       ok = out.ok;
       reconstructed ||= out.reconstructed;
     }
-    if (!ok) throw unrecoverable(rows[0]!, bad);
+    if (!ok) throw unrecoverable(rows, bad);
   }
   return { bad, reconstructed };
 }
@@ -55,7 +55,14 @@ function splitsOf(extents: ExtentRow[], size: number): ExtentRow[][] {
   return splits;
 }
 
-function unrecoverable(sample: ExtentRow, bad: BadExtent[]): DeimosError {
+function unrecoverable(rows: ExtentRow[], bad: BadExtent[]): DeimosError {
+  const sample = rows[0]!;
+  // Every extent of this split that failed was refused for want of a
+  // usable drive (or of an unlocked medium): nothing is known damaged, and
+  // the scheduler's line says what to add or unlock. Its errno is the get's.
+  const ids = new Set(rows.map((r) => r.id));
+  const refusals = bad.filter((b) => ids.has(b.extentId)).map((b) => b.refusal);
+  if (refusals.length > 0 && bad.every((b) => b.extentId >= 0) && refusals.every((r) => r?.code === 'ENODEV')) return fromJSON(refusals[0]!);
   const list = bad.map((b) => b.extentId >= 0 ? `extent ${b.extentId} on ${b.medium} at ${b.address} ${b.reason}` : `${b.detail} (missing)`);
   return new DeimosError('EIO',
     `object ${sample.uuid} version ${sample.version} copy '${sample.copyName}' cannot be rebuilt: split ${sample.splitIndex} has too many extents lost (${list.join('; ')})`,

@@ -1,4 +1,5 @@
 import type { ChecksumAlgo, CommittedExtent, ExtentRow, Family, LayoutDesc, NewExtent } from '../catalog/interface.js';
+import type { ErrnoName } from '../core/errors.js';
 import type { IoScheduler } from '../scheduler/interface.js';
 
 export interface LayoutContext {
@@ -82,6 +83,12 @@ export interface BadExtent {
   reason: BadReason;
   /** What went wrong, for logs. */
   detail?: string;
+  /**
+   * Set when the scheduler refused the read (no drive may take the medium,
+   * the medium is locked): nothing was read, so the extent is not known to
+   * be damaged, and the refusal says what the operator should do.
+   */
+  refusal?: { code: ErrnoName; message: string; hint?: string };
 }
 
 export interface ReadReport {

@@ -9,6 +9,8 @@ import type { BadExtent, BadReason, ObjectSink } from './types.js';
 export interface ExtentProblem {
   reason: BadReason;
   error: DeimosError;
+  /** The scheduler refused the read: nothing was read (see BadExtent.refusal). */
+  refused?: boolean;
 }
 
 export function candidateOf(row: ExtentRow): ReadCandidate {
@@ -16,7 +18,12 @@ export function candidateOf(row: ExtentRow): ReadCandidate {
 }
 
 export function badOf(row: ExtentRow, p: ExtentProblem): BadExtent {
-  return { extentId: row.id, medium: row.medium, address: row.address, reason: p.reason, detail: p.error.message };
+  return { extentId: row.id, medium: row.medium, address: row.address, reason: p.reason, detail: p.error.message, ...(p.refused ? { refusal: p.error.toJSON() } : {}) };
+}
+
+/** The scheduler did not grant a read of this extent. */
+export function refusalOf(e: unknown): ExtentProblem {
+  return { reason: 'unreadable', error: toDeimosError(e), refused: true };
 }
 
 /** A verifier for one extent: hashes what it is fed, then checks size and checksums against the catalog row. */

@@ -9,6 +9,7 @@ import { SimLibrary } from './sim/library.js';
 export type { Library, DriveModel, DriveState, CartridgeInfo, SlotState } from './interface.js';
 export { SimLibrary, type SimLibraryOptions } from './sim/library.js';
 export { accepts as driveAccepts, modelOfLabel } from './sim/inventory.js';
+export { addLibraryDrives, driveRow, type NewDriveRow } from './driveRows.js';
 export { seedCartridge, cartridgeDir, type SeedExtent } from './sim/seed.js';
 export {
   timingFromConfig, pointAt, locateSeconds, transferSeconds, mountSeconds, unmountSeconds, syncSeconds,

@@ -55,5 +55,12 @@ export interface Library {
   /** Seconds of robot move + load, and of unload + move back (with a drive: plus the rewind from its head). */
   mountSeconds(): number;
   unmountSeconds(drive?: string): number;
+  /**
+   * Seconds before a robot could start a move asked for now (0: one is
+   * free). A load decided while every robot is busy only queues behind
+   * them, so the scheduler decides it when one frees, knowing more.
+   * A driver that cannot tell returns 0.
+   */
+  robotWaitSeconds(): number;
   close(): Promise<void>;
 }

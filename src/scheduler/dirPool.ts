@@ -6,6 +6,7 @@ import { openPosixMedium, type PosixMedium } from '../media/posix.js';
 import type {
   IoScheduler, ReadGrant, ReadRequest, SchedulerCounters, SchedulerStatus, WriteAllocRequest, WriteGrant, WriteSlot,
 } from '../scheduler/interface.js';
+import type { CounterPart } from './savedCounters.js';
 
 /** What DirPool needs from the catalog (small enough to stand in for in tests). */
 export type DirCatalog = Pick<Catalog, 'listMedia' | 'getMedium' | 'updateMedium' | 'listExtents'>;
@@ -202,6 +203,18 @@ export class DirPool implements IoScheduler {
 
   status(): SchedulerStatus {
     return { drives: [], queues: [], counters: { ...this.counters } };
+  }
+
+  /** The totals kept across restarts (savedCounters.ts); directory reads wait for nothing, so no percentiles. */
+  counterPart(): CounterPart {
+    const c = this.counters;
+    const keys = ['syncs', 'bytes_read', 'bytes_written', 'reads', 'writes'] as const;
+    return {
+      dump: () => Object.fromEntries(keys.map((k) => [k, c[k]])),
+      add: (saved) => {
+        for (const k of keys) if (typeof saved[k] === 'number' && Number.isFinite(saved[k])) c[k] += saved[k] as number;
+      },
+    };
   }
 
   async drain(): Promise<void> {

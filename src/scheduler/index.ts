@@ -6,6 +6,7 @@ import type { Logger } from '../core/log.js';
 import type { Library } from '../library/interface.js';
 import type { MediumIO } from '../media/interface.js';
 import { DirPool } from './dirPool.js';
+import { SavedCounters } from './savedCounters.js';
 import type { IoScheduler, ReadGrant, ReadRequest, SchedulerCounters, SchedulerStatus, WriteAllocRequest, WriteGrant } from './interface.js';
 import { TapeScheduler } from './tape/index.js';
 import type { ShareSetting, TapeSchedulerStatus } from './tape/index.js';
@@ -33,6 +34,8 @@ export interface Scheduler extends IoScheduler {
   /** Shows (null) or changes a model's drive shares (Phobos `sched fair_share`). */
   setFairShare(set: ShareSetting | null): Promise<{ model: string; type: string; min: number; max: number | null }[]>;
   status(): SchedulerStatus & Partial<Pick<TapeSchedulerStatus, 'waiting' | 'extra'>>;
+  /** Resolves once the counters saved by earlier runs are restored: status() shows totals from then on. */
+  opened(): Promise<void>;
 }
 
 /**
@@ -46,6 +49,9 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
   const tape = deps.library
     ? new TapeScheduler({ catalog: deps.catalog, config: deps.config, library: deps.library, clock: deps.clock, log: deps.log?.child({ part: 'tape' }) })
     : null;
+  // Totals since the store was created, not since this process started.
+  const saved = new SavedCounters(deps.catalog, { dir: dir.counterPart(), ...(tape ? { tape: tape.counterPart() } : {}) },
+    deps.config.num('io_sched', 'counters_save_s') * 1000, deps.log?.child({ part: 'counters' }));
   const needTape = (): TapeScheduler => {
     if (tape === null) throw new DeimosError('ENODEV', 'no tape library is configured', 'start the service with a library (library.driver = sim)');
     return tape;
@@ -76,8 +82,13 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     async drain() {
       await Promise.all([dir.drain(), tape?.drain()]);
     },
+    opened: () => saved.loaded,
     async close() {
-      await Promise.all([dir.close(), tape?.close()]);
+      try {
+        await Promise.all([dir.close(), tape?.close()]);
+      } finally {
+        await saved.close();
+      }
     },
   };
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { openCatalog } from '../catalog/index.js';
 import { VirtualClock } from '../clock/index.js';
 import { DeimosError, toDeimosError } from '../core/errors.js';
-import { modelOfLabel, SimLibrary, timingFromConfig } from '../library/index.js';
+import { addLibraryDrives, modelOfLabel, SimLibrary, timingFromConfig } from '../library/index.js';
 import type { MediumIO } from '../media/interface.js';
 import { isPolicyName, POLICY_NAMES } from './policies/index.js';
 import { lowerBound } from './replay/lowerBound.js';
@@ -75,6 +75,7 @@ async function runPolicy(scaled: Scaled, policy: string, onGrant: ReplayOptions[
       admStatus: 'unlocked' as const, fsStatus: 'used' as const, fsType: 'ltfs',
     })));
     const lib = await SimLibrary.open({ config: scaled.config, catalog, clock, dir: libDir });
+    await addLibraryDrives(catalog, lib);
     const sched = new TapeScheduler({ catalog, config: scaled.config, library: lib, clock, policy });
     const waits: number[] = [];
     let last = 0;

@@ -46,6 +46,7 @@ export class Service {
       const scheduler = createScheduler({ catalog, config: opts.config, library, clock, log: opts.log.child({ box: 'scheduler' }) });
       const store = new Store({ catalog, scheduler, config: opts.config, log: opts.log.child({ box: 'store' }) });
       const svc = new Service(paths, opts.config, opts.log, catalog, clock, library, scheduler, store);
+      await scheduler.opened();
       await store.recover();
       opts.log.debug({ home: paths.home, pid: process.pid }, 'store opened');
       return svc;

@@ -47,6 +47,17 @@ test('tape tier end to end through the CLI on the scaled real clock', async (t) 
     t.true(logs.some((l: { cause: string; errno: number }) => l.cause === 'load' && l.errno === 0));
     const status = JSON.parse(await s.ok(['status', '-f', 'json']));
     for (const k of ['mounts', 'syncs', 'locate_s', 'bytes_read', 'bytes_written']) t.is(typeof status[k], 'number', k);
+    // Each command above was a service run of its own: the counters are totals over all of them.
+    t.true(status.mounts >= 3, `mounts ${status.mounts}`);
+    t.true(status.syncs >= 3, `syncs ${status.syncs}`);
+    t.is(status.writes, 2 + 3 + 1, 'extents written by the three puts');
+    t.is(status.reads, 1 + 2 + 1, 'extents read by the get');
+    t.is(status.bytes_read, (1 << 20) + (1 << 20) + (1 << 20));
+    await s.ok(['get', 'a/plain', 'again']);
+    const after = JSON.parse(await s.ok(['status', '-f', 'json']));
+    t.is(after.reads, status.reads + 1);
+    t.is(after.bytes_read, status.bytes_read + (1 << 20));
+    t.true(after.mounts >= status.mounts);
   } finally {
     await s.cleanup();
   }
@@ -62,10 +73,41 @@ test('tape commands refuse bad input with errno exit codes', async (t) => {
     t.regex(wrongType.stderr, /is LTO9, not LTO8/);
     await s.ok(['tape', 'add', '--type', 'LTO9', 'L00000L9']);
     t.is((await s.run(['tape', 'add', '--type', 'LTO9', 'L00000L9'])).code, 17);
+    await s.ok(['drive', 'add', '--unlock', 'st0']);
     await writeFile(join(s.root, 'f'), 'x');
     const nospace = await s.run(['put', '--family', 'tape', 'f', 'o']);
     t.is(nospace.code, 28, nospace.stderr);
     t.regex(nospace.stderr, /tape format|tape add|unlock/);
+  } finally {
+    await s.cleanup();
+  }
+});
+
+test('no drive added: format, put and get fail with ENODEV and one line naming the drive to add', async (t) => {
+  const s = await tmpStore(SIM);
+  try {
+    const line = (what: string) => `deimos: no drive added and unlocked that can ${what} LTO9 cartridges; add one: deimos drive add --unlock st0\n`;
+    await s.ok(['tape', 'add', '--type', 'LTO9', '--unlock', 'L00000L9']);
+    const fmt = await s.run(['tape', 'format', 'L00000L9']);
+    t.is(fmt.code, 19, fmt.stderr);
+    t.is(fmt.stderr, line('format'));
+    await writeFile(join(s.root, 'f'), 'tape data');
+    const put = await s.run(['put', '--family', 'tape', 'f', 'o']);
+    t.is(put.code, 19, put.stderr);
+    t.is(put.stderr, line('write'));
+
+    await s.ok(['drive', 'add', '--unlock', 'st0']);
+    await s.ok(['tape', 'format', 'L00000L9']);
+    await s.ok(['put', '--family', 'tape', 'f', 'o']);
+    await s.ok(['drive', 'unload', 'st0']);
+    await s.ok(['drive', 'delete', 'st0']);
+    const get = await s.run(['get', 'o', 'out0']);
+    t.is(get.code, 19, get.stderr);
+    t.is(get.stderr, line('read'), 'the refusal, not an "extents lost" error');
+
+    await s.ok(['drive', 'add', '--unlock', 'st0']);
+    await s.ok(['get', 'o', 'out1']);
+    t.is(await readFile(join(s.root, 'out1'), 'utf8'), 'tape data');
   } finally {
     await s.cleanup();
   }

@@ -13,7 +13,7 @@ import type { CacheHandle } from '../../src/cache/interface.js';
 import { openCatalog, type Catalog, type ObjectRow, type PosixAttrs } from '../../src/catalog/index.js';
 import { VirtualClock } from '../../src/clock/index.js';
 import { Config, createLogger, type Logger } from '../../src/core/index.js';
-import { SimLibrary } from '../../src/library/index.js';
+import { addLibraryDrives, SimLibrary } from '../../src/library/index.js';
 import { formatPosixMedium } from '../../src/media/index.js';
 import { createScheduler, type Scheduler } from '../../src/scheduler/index.js';
 import { Store } from '../../src/store/index.js';
@@ -79,6 +79,7 @@ export async function openCacheEnv(o: CacheEnvOptions = {}): Promise<CacheEnv & 
     const catalog = await openCatalog(join(root, 'catalog.db'));
     const clock = new VirtualClock();
     const lib = media === 'tape' ? await SimLibrary.open({ config, catalog, clock, dir: join(root, 'library') }) : null;
+    if (lib !== null) await addLibraryDrives(catalog, lib);
     const scheduler = createScheduler({ catalog, config, library: lib ?? undefined, clock, log });
     const store = new Store({ catalog, scheduler, config, log });
     const cache = createCache({ catalog, store, config, log, clock: o.virtualCache ? clock : undefined, tuning: { backoffBaseMs: o.backoffBaseMs } });

@@ -4,7 +4,8 @@ import { Config } from '../../src/core/config.js';
 import { locateSeconds, timingFromConfig, transferSeconds } from '../../src/library/timing.js';
 import { createPolicy, isPolicyName, POLICY_NAMES } from '../../src/scheduler/policies/index.js';
 import type { CostModel, PendingRead } from '../../src/scheduler/policies/interface.js';
-import { buildUnits, elevator, nearestNeighbour, orOpt, pathSeconds, planTour } from '../../src/scheduler/policies/tour.js';
+import { PlannedOrder } from '../../src/scheduler/policies/cost.js';
+import { buildUnits, elevator, EXACT_MAX, exactPath, nearestNeighbour, orOpt, pathSeconds, planTour, rewindEnd } from '../../src/scheduler/policies/tour.js';
 import { parseTrace } from '../../src/scheduler/replay.js';
 import { WaitHistogram } from '../../src/scheduler/tape/counters.js';
 import { FairShare, parseShares } from '../../src/scheduler/tape/fairShare.js';
@@ -79,6 +80,54 @@ test('tour: or-opt never lengthens nearest-neighbour and beats position order on
   }
   t.true(planned < nn, `planned ${planned} < nearest ${nn}`);
   t.true(sorted / planned > 1.4, `position order is ${(sorted / planned).toFixed(2)}× the planned path`);
+});
+
+test('tour: with requests waiting elsewhere, the path counts the rewind of the unload after it and ends nearer BOT', (t) => {
+  const rewind = rewindEnd(cost);
+  let open = 0;
+  let closed = 0;
+  for (let seed = 1; seed <= 20; seed++) {
+    const items = sparse(20, seed);
+    const units = buildUnits(items, cost);
+    const n = nearestNeighbour(0, units, cost);
+    t.true(pathSeconds(0, orOpt(0, n, cost, 8, rewind), cost, rewind) <= pathSeconds(0, n, cost, rewind) + 1e-9);
+    open += pathSeconds(0, planTour(0, items, cost, { pressure: 0 }), cost, rewind);
+    closed += pathSeconds(0, planTour(0, items, cost, { pressure: 1 }), cost, rewind);
+  }
+  t.true(closed < 0.97 * open, `path + rewind: ${closed.toFixed(0)} s planned for it, ${open.toFixed(0)} s planned open`);
+});
+
+test('tour: exactPath is the shortest path (brute force on 6 units) and never longer than or-opt', (t) => {
+  const rewind = rewindEnd(cost);
+  const perms = <T>(xs: T[]): T[][] => (xs.length <= 1 ? [xs] : xs.flatMap((x, i) => perms([...xs.slice(0, i), ...xs.slice(i + 1)]).map((p) => [x, ...p])));
+  let shorter = 0;
+  for (let seed = 1; seed <= 12; seed++) {
+    const small = buildUnits(sparse(6, seed), cost);
+    for (const end of [undefined, rewind]) {
+      const brute = Math.min(...perms(small).map((p) => pathSeconds(0, p, cost, end)));
+      t.true(Math.abs(pathSeconds(0, exactPath(0, small, cost, end), cost, end) - brute) < 1e-6);
+    }
+  }
+  for (let seed = 1; seed <= 30; seed++) {
+    const units = buildUnits(sparse(EXACT_MAX, seed), cost);
+    const exact = pathSeconds(0, exactPath(0, units, cost), cost);
+    const heuristic = pathSeconds(0, orOpt(0, nearestNeighbour(0, units, cost), cost, 8), cost);
+    t.true(exact <= heuristic + 1e-9);
+    if (exact < heuristic - 1e-6) shorter++;
+  }
+  t.true(shorter > 0, 'or-opt is not always optimal: the exact path must beat it somewhere');
+  t.throws(() => exactPath(0, buildUnits(sparse(EXACT_MAX + 1, 1), cost), cost), { instanceOf: RangeError });
+});
+
+test('cost order: an estimate after requests were inserted one by one is that of a plan made from scratch', (t) => {
+  const items = sparse(40, 7);
+  const built = new PlannedOrder(cost);
+  built.add(items[0]!);
+  built.estimate(0);
+  for (const r of items.slice(1)) built.add(r);
+  const fresh = new PlannedOrder(cost);
+  for (const r of items) fresh.add(r);
+  t.is(built.estimate(0), fresh.estimate(0));
 });
 
 test('policies: every name is known, unknown ones are EINVAL', (t) => {

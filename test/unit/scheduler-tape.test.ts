@@ -1,6 +1,7 @@
 /** The tape scheduler's writes, formats, faults, timers and status, on the sim with a virtual clock. */
-import anyTest from 'ava';
+import anyTest, { type ExecutionContext } from 'ava';
 import { DeimosError } from '../../src/core/errors.js';
+import type { ReadCandidate } from '../../src/scheduler/interface.js';
 import type { TapeScheduler } from '../../src/scheduler/tape/index.js';
 import { header, one, readOne, schedEnv, type SchedEnv } from './schedulerEnv.js';
 
@@ -175,6 +176,102 @@ test('reads of a cartridge no drive can load fail with ENODEV or EIO, not hang',
   await env.reopen({ 'library.fail_load': 'L00000L9' });
   const s2 = env.scheduler('cost');
   await t.throwsAsync(s2.read({ candidates: [a!] }), { code: 'EIO' });
+});
+
+test('drives never added are not used: reads, writes and formats fail with one line until one is added', async (t) => {
+  const env = await schedEnv(t, { ...SMALL, 'library.drives': 'st[0-1]' });
+  const [a] = await env.fill('L00000L9', [64 * KB]);
+  await env.catalog.deleteDrives(['st0', 'st1']);
+  const s = env.scheduler('cost');
+  const line = (e: DeimosError | undefined) => e?.line();
+  const read = await t.throwsAsync<DeimosError>(s.read({ candidates: [a!] }), { code: 'ENODEV' });
+  t.is(line(read), 'no drive added and unlocked that can read LTO9 cartridges; add one: deimos drive add --unlock st0');
+  const put = await t.throwsAsync<DeimosError>(s.allocWrite({ family: 'tape', tags: [], count: 1, size: KB }), { code: 'ENODEV' });
+  t.is(line(put), 'no drive added and unlocked that can write LTO9 cartridges; add one: deimos drive add --unlock st0');
+  const fmt = await t.throwsAsync<DeimosError>(s.format('L00001L9'), { code: 'ENODEV' });
+  t.is(line(fmt), 'no drive added and unlocked that can format LTO9 cartridges; add one: deimos drive add --unlock st0');
+  t.is(s.status().counters.mounts, 0, 'no drive was touched');
+  t.deepEqual(s.status().drives.map((d) => d.admStatus), ['not added', 'not added']);
+
+  // Added but locked: the line says to unlock it. Added and unlocked: served.
+  await env.catalog.addDrives([{ name: 'st1', serial: 'SIM-st1', model: 'LTO9', path: '/dev/st1', admStatus: 'locked' }]);
+  const locked = await t.throwsAsync<DeimosError>(s.read({ candidates: [a!] }), { code: 'ENODEV' });
+  t.is(line(locked), 'no drive added and unlocked that can read LTO9 cartridges; unlock one: deimos drive unlock st1');
+  await env.catalog.updateDrive('st1', { admStatus: 'unlocked' });
+  const r = await readOne(s, env.clock, [a!]);
+  t.is(r.cand.medium, 'L00000L9');
+  t.is(s.status().drives.find((d) => d.loaded === 'L00000L9')?.drive, 'st1', 'only the added drive is used');
+});
+
+test('a read waiting for a cartridge fails with the same line when its only drive is locked meanwhile', async (t) => {
+  const env = await schedEnv(t, { ...SMALL, 'library.drives': 'st0' });
+  const [a, b] = await env.fill('L00000L9', [64 * KB, 64 * KB]);
+  const s = env.scheduler('cost');
+  const g = await s.read({ candidates: [a!] });
+  const waiting = s.read({ candidates: [b!] });
+  await env.catalog.updateDrive('st0', { admStatus: 'locked' });
+  // A write request reads the catalog's drive rows again (a service sees `drive lock` so).
+  await t.throwsAsync(s.allocWrite({ family: 'tape', tags: ['none'], count: 1, size: KB }));
+  g.release({ ok: true, bytes: 0 });
+  const e = await t.throwsAsync<DeimosError>(waiting, { code: 'ENODEV' });
+  t.is(e?.line(), 'no drive added and unlocked that can read LTO9 cartridges; unlock one: deimos drive unlock st0');
+});
+
+/**
+ * Drives hold A and B, idle. Recalls for A, B, C, D arrive 300 ms apart,
+ * interleaved, C first. At once, C would evict A or B, whose own requests
+ * are a few hundred ms behind; gathering (io_sched.read_gather_s) lets A and
+ * B take theirs first, so every cartridge is loaded once.
+ */
+async function burst(t: ExecutionContext, gatherS: string): Promise<Record<string, number>> {
+  const env = await schedEnv(t, { 'library.drives': 'st[0-1]' });
+  // Small extents 4 MB apart: each read locates for seconds, as on a real cartridge.
+  const sizes = [64 * KB, 4 * MB, 64 * KB, 4 * MB, 64 * KB, 4 * MB, 64 * KB];
+  const ext: Record<string, ReadCandidate[]> = {};
+  for (const l of ['L00000L9', 'L00001L9', 'L00002L9', 'L00003L9']) ext[l] = (await env.fill(l, sizes)).filter((_, i) => i % 2 === 0);
+  const [A, B, C, D] = ['L00000L9', 'L00001L9', 'L00002L9', 'L00003L9'].map((l) => ext[l]!);
+  const s = env.scheduler('cost', { 'io_sched.read_gather_s': gatherS });
+  await env.catalog.clearLogs(); // the loads of fill()
+  await Promise.all([readOne(s, env.clock, [A![0]!]), readOne(s, env.clock, [B![0]!])]);
+  await env.clock.sleep(60_000);
+  const reads: Promise<unknown>[] = [];
+  for (let round = 1; round <= 3; round++) {
+    for (const cart of [C!, A!, D!, B!]) {
+      reads.push(readOne(s, env.clock, [cart[round]!]));
+      await env.clock.sleep(300);
+    }
+  }
+  await Promise.all(reads);
+  const loads: Record<string, number> = {};
+  for (const l of await env.catalog.listLogs()) if (l.cause === 'load' && l.medium) loads[l.medium] = (loads[l.medium] ?? 0) + 1;
+  return loads;
+}
+
+test('read gather: a burst over 4 cartridges with 2 drives loads each cartridge once; without it, more', async (t) => {
+  t.deepEqual(await burst(t, '2'), { L00000L9: 1, L00001L9: 1, L00002L9: 1, L00003L9: 1 }, 'A and B served where they were loaded before the burst, C and D loaded once');
+  const without = await burst(t, '0');
+  const loads = Object.values(without).reduce((a, b) => a + b, 0);
+  t.true(loads > 4, `without gathering: ${JSON.stringify(without)}`);
+  t.log(`loads without gathering: ${JSON.stringify(without)}`);
+});
+
+test('loads into empty drives are decided when the robot is free: the longest queue asked meanwhile goes first', async (t) => {
+  const env = await schedEnv(t, { 'library.drives': 'st[0-3]' });
+  const [a] = await env.fill('L00000L9', [64 * KB]);
+  const [b] = await env.fill('L00001L9', [64 * KB]);
+  const c = (await env.fill('L00002L9', [64 * KB, 4 * MB, 64 * KB, 4 * MB, 64 * KB, 4 * MB, 64 * KB])).filter((_, i) => i % 2 === 0);
+  const s = env.scheduler('cost');
+  await env.catalog.clearLogs();
+  const reads = [readOne(s, env.clock, [a!])];
+  await env.clock.sleep(300);
+  reads.push(readOne(s, env.clock, [b!]));
+  await env.clock.sleep(200);
+  for (const x of c) reads.push(readOne(s, env.clock, [x]));
+  await Promise.all(reads);
+  // A's load took the robot at once; B, asked first after it, would have
+  // queued behind it and gone before C (first come, first served).
+  const loads = (await env.catalog.listLogs()).filter((l) => l.cause === 'load').map((l) => l.medium);
+  t.deepEqual(loads, ['L00000L9', 'L00002L9', 'L00001L9']);
 });
 
 test('drain syncs what is written at once; close rejects what still waits', async (t) => {

@@ -11,7 +11,7 @@ import { openCatalog } from '../../src/catalog/index.js';
 import type { Catalog } from '../../src/catalog/interface.js';
 import { VirtualClock } from '../../src/clock/index.js';
 import { Config } from '../../src/core/config.js';
-import { SimLibrary } from '../../src/library/index.js';
+import { addLibraryDrives, SimLibrary } from '../../src/library/index.js';
 import type { ExtentHeader } from '../../src/media/interface.js';
 import type { ReadCandidate, ReadGrant } from '../../src/scheduler/interface.js';
 import { TapeScheduler } from '../../src/scheduler/tape/index.js';
@@ -39,6 +39,8 @@ export async function schedEnv(t: ExecutionContext, overrides: Record<string, st
   const catalog = await openCatalog(join(root, 'catalog.db'));
   const clock = new VirtualClock();
   let lib = await SimLibrary.open({ config, catalog, clock, dir: join(root, 'library') });
+  // The scheduler uses only drives an operator added (deimos drive add --unlock).
+  await addLibraryDrives(catalog, lib);
   const labels = (await lib.scan()).cartridges.map((c) => c.label);
   await catalog.addMedia(labels.map((name) => ({ family: 'tape' as const, name, model: 'LTO9', admStatus: 'unlocked' as const, fsStatus: 'blank' as const })));
   const scheds: TapeScheduler[] = [];
@@ -86,6 +88,7 @@ export async function schedEnv(t: ExecutionContext, overrides: Record<string, st
         config.set(s!, key!, v);
       }
       lib = await SimLibrary.open({ config, catalog, clock, dir: join(root, 'library') });
+      await addLibraryDrives(catalog, lib);
       env.lib = lib;
     },
   };

@@ -3,7 +3,7 @@ import { DeimosError } from '../../core/errors.js';
 import type { ReadGrant } from '../../scheduler/interface.js';
 import { rechunk } from '../pipe.js';
 import type { BadExtent, LayoutContext, ObjectSink } from '../types.js';
-import { badOf, candidateOf, problemOf, readVerified, sinkCause, sinkWrite, verifierFor, type ExtentProblem } from '../verify.js';
+import { badOf, candidateOf, problemOf, refusalOf, readVerified, sinkCause, sinkWrite, verifierFor, type ExtentProblem } from '../verify.js';
 import { halves } from './write.js';
 import { xorBlocks } from './xor.js';
 
@@ -55,7 +55,7 @@ async function readOne(ctx: LayoutContext, row: ExtentRow, sink: ObjectSink, at:
   try {
     grant = await ctx.scheduler.read({ candidates: [candidateOf(row)], batch });
   } catch (e) {
-    return { ...problemOf(e), reason: 'unreadable' };
+    return refusalOf(e);
   }
   let problem: ExtentProblem | null;
   try {
@@ -93,7 +93,7 @@ async function rebuild(ctx: LayoutContext, plan: RebuildPlan, sink: ObjectSink, 
       try {
         grants.push(await ctx.scheduler.read({ candidates: [candidateOf(row)], batch }));
       } catch (e) {
-        return (outcome = { row, problem: { ...problemOf(e), reason: 'unreadable' } });
+        return (outcome = { row, problem: refusalOf(e) });
       }
     }
     const [vp, vg] = await Promise.all([verifierFor(plan.parity), verifierFor(plan.good)]);

@@ -72,6 +72,12 @@ export class SimLibrary implements Library {
   private readonly carts = new Map<string, SimCartridge>();
   private slots: (string | null)[] = [];
   private readonly robots: Semaphore;
+  /**
+   * When each robot is done with the moves asked of it (clock ms). Robots
+   * serve moves first come, first served, and every move takes
+   * robot_move_s, so a move asked for now starts when the earliest is free.
+   */
+  private readonly robotFreeAt: number[];
   private readonly faults: Faults;
   private readonly writer: StateWriter;
   private closed = false;
@@ -131,6 +137,7 @@ export class SimLibrary implements Library {
     this.clock = opts.clock;
     this.timing = timingFromConfig(opts.config);
     this.robots = new Semaphore(robots);
+    this.robotFreeAt = Array.from({ length: robots }, () => -Infinity);
     this.faults = new Faults(opts.config);
     this.writer = new StateWriter(opts.catalog, () => this.snapshot(), driveOrder);
   }
@@ -287,7 +294,13 @@ export class SimLibrary implements Library {
     c.home = slot;
   }
 
+  robotWaitSeconds(): number {
+    return Math.max(0, Math.min(...this.robotFreeAt) - this.clock.now()) / 1000;
+  }
+
   private async robotMove(): Promise<void> {
+    const i = this.robotFreeAt.indexOf(Math.min(...this.robotFreeAt));
+    this.robotFreeAt[i] = Math.max(this.clock.now(), this.robotFreeAt[i]!) + this.timing.robotMoveS * 1000;
     await this.robots.use(() => this.clock.sleep(this.timing.robotMoveS * 1000));
   }
 

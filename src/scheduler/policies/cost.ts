@@ -12,6 +12,9 @@ import { JOIN_FIXED, planTour, shortHop } from './tour.js';
  *   nearest-neighbour itself when few requests wait elsewhere and early
  *   completions count more than the path. So sparse recalls get
  *   nearest-first's short hops without its detours, and restores stream.
+ * - While requests wait for other cartridges, this one is unloaded after
+ *   its queue and the unload starts with a rewind: the plan counts it, so
+ *   the path ends near BOT when that costs less than it saves (tour.ts).
  * - Requests that arrive during a mount are inserted where they cost least
  *   instead of replanning everything; the plan is rebuilt when a quarter of
  *   it is new, or when the head is not where the plan expected it.
@@ -30,20 +33,26 @@ import { JOIN_FIXED, planTour, shortHop } from './tour.js';
  *   set the makespan.
  * - The drive given up for a new cartridge is the one that frees soonest
  *   (shortest rewind + unload).
- * - Optionally (`maxGatherMs`), an unmounted medium first gathers its burst
- *   until its requests stop coming (quiet). Off by default: a free drive
- *   that waits is time lost, and requests arriving during a mount join it.
+ * - Gathering (`io_sched.read_gather_s`): before an unmounted medium takes
+ *   a drive from another cartridge, it gathers its burst until read
+ *   requests (for any cartridge) stop coming for a quarter of the window
+ *   (quiet), at most the window.
+ *   Live recalls reach the scheduler one at a time (each awaits catalog
+ *   calls first), so the first request of a burst would otherwise evict a
+ *   cartridge whose own requests are a few ms behind, and both are mounted
+ *   twice. A load costs ~17 s and an unload ~30 s: a second or two of
+ *   gathering is cheap. An empty drive is taken at once (dispatch.ts).
  */
 export interface CostPolicyOptions extends PolicyOptions {
-  /** A burst is over when no request came for this long (ms). */
+  /** A burst is over when no request came for this long (ms); default a quarter of the window. */
   quietMs?: number;
-  /** Never gather longer than this (ms). */
+  /** Never gather longer than this (ms); default readGatherMs, else 0 (off). */
   maxGatherMs?: number;
 }
 
 export function costPolicy(opts: CostPolicyOptions): ReadPolicy {
-  const quietMs = opts.quietMs ?? 5_000;
-  const maxGatherMs = opts.maxGatherMs ?? 0;
+  const maxGatherMs = opts.maxGatherMs ?? opts.readGatherMs ?? 0;
+  const quietMs = opts.quietMs ?? maxGatherMs / 4;
   return {
     name: 'cost',
     grouped: true,
@@ -56,9 +65,11 @@ export function costPolicy(opts: CostPolicyOptions): ReadPolicy {
       // cost minutes, a read seconds), the longest waiting first on a tie.
       return q.reads;
     },
-    gatherMs: (q: QueueSummary, nowMs: number) => {
+    gatherMs: (q: QueueSummary, nowMs: number, lastReadMs: number) => {
       if (q.mounted) return 0;
-      const untilQuiet = q.newestMs + quietMs - nowMs;
+      // Quiet on every medium, not only this one: the cartridge that would
+      // be evicted may be the one whose requests are still coming.
+      const untilQuiet = Math.max(q.newestMs, lastReadMs) + quietMs - nowMs;
       const untilMax = q.oldestMs + maxGatherMs - nowMs;
       return Math.max(0, Math.min(untilQuiet, untilMax));
     },
@@ -89,6 +100,8 @@ export class PlannedOrder implements MediumOrder {
   private chainStart: number | null = null;
   private readonly streamHopS: number;
   private pressure = 0;
+  /** Whether the plan was made with requests waiting elsewhere (it then ends near BOT: tour.ts). */
+  private planPressed = false;
 
   constructor(private readonly cost: CostModel) {
     this.streamHopS = JOIN_FIXED * cost.locateFixedS;
@@ -128,16 +141,30 @@ export class PlannedOrder implements MediumOrder {
     this.expected = null;
     this.last = null;
     if (this.items.size === 0) return null;
-    if (this.plan === null || this.planHead !== head || this.inserted > this.plan.length / 4) this.replan(head);
+    if (this.staleForRead(head)) this.replan(head);
     const r = this.plan![0] ?? null;
     this.last = r === null ? null : { r, from: head };
     return r;
   }
 
+  /**
+   * The plan must be rebuilt: none yet, the head is elsewhere, or a quarter
+   * of it was inserted one by one (cheap, but a queue filled that way — a
+   * restore requested while its cartridge waits — is far from its best path).
+   */
+  private stale(head: number): boolean {
+    return this.plan === null || this.planHead !== head || this.inserted > this.plan.length / 4;
+  }
+
+  /** For reading: also rebuilt when others start or stop waiting (an estimate's plan was made without knowing). */
+  private staleForRead(head: number): boolean {
+    return this.stale(head) || this.planPressed !== this.pressure > 0;
+  }
+
   /** Seconds to read the whole queue from `head` along the current plan. */
   estimate(head: number): number {
     if (this.items.size === 0) return 0;
-    if (this.plan === null || this.planHead !== head) this.replan(head);
+    if (this.stale(head)) this.replan(head);
     let s = 0;
     let at = head;
     for (const r of this.plan!) {
@@ -179,6 +206,7 @@ export class PlannedOrder implements MediumOrder {
       rest = rest.filter((r) => !taken.has(r));
     }
     this.plan = [...prefix, ...planTour(at, rest, this.cost, { pressure: this.pressure }).flatMap((u) => u.items)];
+    this.planPressed = this.pressure > 0;
     this.planHead = head;
     this.inserted = 0;
   }

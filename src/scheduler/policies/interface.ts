@@ -94,10 +94,12 @@ export interface ReadPolicy {
   mediumValue(q: QueueSummary, nowMs: number, cost: CostModel, ctx: ChoiceContext): number;
   /**
    * How long an unmounted medium's queue gathers requests before it is
-   * worth a mount (0: mount at once). The scheduler still mounts earlier
-   * when the queue is aged.
+   * worth a mount (0: mount at once). The scheduler waits only when the
+   * mount would take a drive from another cartridge (an empty drive is
+   * taken at once: nobody loses it), and not for an aged queue.
+   * `lastReadMs`: when the latest read request arrived, on any medium.
    */
-  gatherMs(q: QueueSummary, nowMs: number): number;
+  gatherMs(q: QueueSummary, nowMs: number, lastReadMs: number): number;
   /** Estimate of seconds to read a queue from `head` (for value/cost choices); 0 if the policy does not estimate. */
   estimate?(order: MediumOrder, head: number): number;
   /**
@@ -110,4 +112,6 @@ export interface ReadPolicy {
 export interface PolicyOptions {
   /** Requests older than this are served first (ms). */
   ageingMs: number;
+  /** io_sched.read_gather_s in ms: the longest an unmounted medium gathers its burst (0: off). */
+  readGatherMs?: number;
 }

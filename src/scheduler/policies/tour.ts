@@ -12,7 +12,8 @@ import type { CostModel, PendingRead } from './interface.js';
  *    — still with holes while its requests arrive — and a unit is never
  *    broken by the search below, so position order streams it.
  * 2. Nearest-neighbour from the head over the units.
- * 3. Or-opt: move segments of 1–3 units elsewhere in the path while that
+ * 3. Up to EXACT_MAX units, the shortest path exactly (exactPath); beyond,
+ *    or-opt: move segments of 1–3 units elsewhere in the path while that
  *    shortens it. Segments keep their direction, so each move's gain is
  *    known from six edges (no O(n) re-evaluation, unlike 2-opt on an
  *    asymmetric cost). Passes are bounded by count, never by wall time, so
@@ -61,15 +62,24 @@ export function buildUnits(items: readonly PendingRead[], cost: CostModel, joinS
   return units;
 }
 
-/** Seconds to read `units` in this order from `head`. */
-export function pathSeconds(head: number, units: readonly Unit[], cost: CostModel): number {
+/**
+ * What the head's last position costs after the path: nothing when the
+ * cartridge stays mounted, the rewind to BOT when it is unloaded next
+ * (unmountSeconds: an unload starts with a locate to 0).
+ */
+export type EndCost = (end: number) => number;
+export const OPEN_END: EndCost = () => 0;
+export const rewindEnd = (cost: CostModel): EndCost => (end) => cost.locate(end, 0);
+
+/** Seconds to read `units` in this order from `head`, plus what its end costs. */
+export function pathSeconds(head: number, units: readonly Unit[], cost: CostModel, endCost: EndCost = OPEN_END): number {
   let s = 0;
   let at = head;
   for (const u of units) {
     s += cost.locate(at, u.start) + u.readS;
     at = u.end;
   }
-  return s;
+  return s + (units.length > 0 ? endCost(at) : 0);
 }
 
 /** Sum of completion times (seconds from now) of every request when read in this order. */
@@ -109,22 +119,23 @@ export function nearestNeighbour(head: number, units: readonly Unit[], cost: Cos
 }
 
 /**
- * Or-opt on an open path whose first node is the head (a virtual unit that
- * never moves). Returns the improved order; `maxPasses` bounds the work.
+ * Or-opt on a path whose first node is the head (a virtual unit that never
+ * moves) and whose end costs `endCost` (open: 0). Returns the improved
+ * order; `maxPasses` bounds the work.
  */
-export function orOpt(head: number, path: Unit[], cost: CostModel, maxPasses: number): Unit[] {
+export function orOpt(head: number, path: Unit[], cost: CostModel, maxPasses: number, endCost: EndCost = OPEN_END): Unit[] {
   const n = path.length;
   if (n < 3) return path;
   const p = [...path];
-  // Edge cost from node i (-1 = head) to node j (undefined = open end, cost 0).
+  // Edge cost from node i (-1 = head) to node j (past the last: the end's cost).
   const endOf = (i: number): number => (i < 0 ? head : p[i]!.end);
-  const c = (i: number, j: number): number => (j >= p.length ? 0 : cost.locate(endOf(i), p[j]!.start));
+  const c = (i: number, j: number): number => (j >= p.length ? endCost(endOf(i)) : cost.locate(endOf(i), p[j]!.start));
   for (let pass = 0; pass < maxPasses; pass++) {
     let improved = false;
     for (let len = 1; len <= 3; len++) {
       for (let i = 0; i + len <= p.length; i++) {
         const j = i + len - 1;
-        const removeGain = c(i - 1, i) + c(j, j + 1) - (j + 1 < p.length ? cost.locate(endOf(i - 1), p[j + 1]!.start) : 0);
+        const removeGain = c(i - 1, i) + c(j, j + 1) - c(i - 1, j + 1);
         if (removeGain <= 1e-9) continue;
         let bestK = -2;
         let bestDelta = -1e-9;
@@ -132,7 +143,7 @@ export function orOpt(head: number, path: Unit[], cost: CostModel, maxPasses: nu
         for (let k = -1; k < p.length; k++) {
           if (k >= i - 1 && k <= j) continue;
           const next = k + 1;
-          const insertCost = (next < p.length ? cost.locate(p[j]!.end, p[next]!.start) : 0)
+          const insertCost = (next < p.length ? cost.locate(p[j]!.end, p[next]!.start) : endCost(p[j]!.end))
             + cost.locate(endOf(k), p[i]!.start)
             - c(k, next);
           const delta = insertCost - removeGain;
@@ -148,6 +159,54 @@ export function orOpt(head: number, path: Unit[], cost: CostModel, maxPasses: nu
     if (!improved) break;
   }
   return p;
+}
+
+/** Up to this many units the shortest path is found exactly (2^n·n² steps: ~0.6 M at 12). */
+export const EXACT_MAX = 12;
+
+/**
+ * The shortest path from the head over every unit, plus what its end costs
+ * (Held-Karp dynamic programming over subsets; units.length <= EXACT_MAX).
+ * A mount of a sparse recall reads a handful of extents, where or-opt from
+ * nearest-neighbour still leaves a few percent of locate time.
+ */
+export function exactPath(head: number, units: readonly Unit[], cost: CostModel, endCost: EndCost = OPEN_END): Unit[] {
+  const n = units.length;
+  if (n > EXACT_MAX) throw new RangeError(`exactPath: ${n} units, at most ${EXACT_MAX}`);
+  if (n <= 1) return [...units];
+  // Edge costs once: locate from the end of i to the start of j, plus reading j.
+  const edge = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) edge[i * n + j] = cost.locate(units[i]!.end, units[j]!.start) + units[j]!.readS;
+  const full = (1 << n) - 1;
+  const best = new Float64Array((full + 1) * n).fill(Infinity);
+  const prev = new Int8Array((full + 1) * n).fill(-1);
+  for (let j = 0; j < n; j++) best[(1 << j) * n + j] = cost.locate(head, units[j]!.start) + units[j]!.readS;
+  for (let m = 1; m <= full; m++) {
+    for (let j = 0; j < n; j++) {
+      const v = best[m * n + j]!;
+      if (v === Infinity) continue;
+      for (let k = 0; k < n; k++) {
+        if (m & (1 << k)) continue;
+        const to = (m | (1 << k)) * n + k;
+        const w = v + edge[j * n + k]!;
+        if (w < best[to]!) { best[to] = w; prev[to] = j; }
+      }
+    }
+  }
+  let last = 0;
+  let lastS = Infinity;
+  for (let j = 0; j < n; j++) {
+    const v = best[full * n + j]! + endCost(units[j]!.end);
+    if (v < lastS) { lastS = v; last = j; }
+  }
+  const out: Unit[] = [];
+  for (let m = full, j = last; j >= 0;) {
+    out.push(units[j]!);
+    const p = prev[m * n + j]!;
+    m &= ~(1 << j);
+    j = p;
+  }
+  return out.reverse();
 }
 
 export const ELEVATOR_MARGIN = 1.1;
@@ -176,19 +235,24 @@ export function elevator(head: number, units: readonly Unit[]): Unit[] {
  */
 export function planTour(head: number, items: readonly PendingRead[], cost: CostModel, opts: { pressure?: number; maxPasses?: number } = {}): Unit[] {
   const units = buildUnits(items, cost);
+  const pressure = opts.pressure ?? 0;
+  // With requests waiting for other cartridges, this one is unloaded after
+  // its queue, and the unload starts with a rewind from wherever the path
+  // ends: up to a tape length of locate, drive time the next mount waits
+  // for. The path then ends near BOT when that costs less than it saves.
+  const endCost = pressure > 0 ? rewindEnd(cost) : OPEN_END;
   // Or-opt is O(n²) per pass: on very large queues one pass is enough to fix
   // nearest-neighbour's worst detours.
   const passes = units.length > 400 ? 1 : opts.maxPasses ?? 4;
   const nn = nearestNeighbour(head, units, cost);
-  const tour = orOpt(head, nn, cost, passes);
+  const tour = units.length <= EXACT_MAX ? exactPath(head, units, cost, endCost) : orOpt(head, nn, cost, passes, endCost);
   const lift = elevator(head, units);
-  const tourS = pathSeconds(head, tour, cost);
-  if (units.length < items.length && pathSeconds(head, lift, cost) <= ELEVATOR_MARGIN * tourS) return lift;
-  const pressure = opts.pressure ?? 0;
+  const tourS = pathSeconds(head, tour, cost, endCost);
+  if (units.length < items.length && pathSeconds(head, lift, cost, endCost) <= ELEVATOR_MARGIN * tourS) return lift;
   let best = tour;
   let bestJ = waitSeconds(head, tour, cost) + pressure * tourS;
   for (const cand of [nn, lift]) {
-    const j = waitSeconds(head, cand, cost) + pressure * pathSeconds(head, cand, cost);
+    const j = waitSeconds(head, cand, cost) + pressure * pathSeconds(head, cand, cost, endCost);
     if (j < bestJ) { best = cand; bestJ = j; }
   }
   return best;

@@ -1,6 +1,7 @@
 import type { MediumRow } from '../../catalog/interface.js';
 import { DeimosError } from '../../core/errors.js';
 import { accepts, type TapeState, type WriteJob } from './state.js';
+import { noDriveError } from './noDrive.js';
 import { chooseWriteMedia, type WriteCandidate } from './writeChoice.js';
 
 export interface CartridgeRoom {
@@ -20,14 +21,24 @@ export function assignWrites(s: TapeState, cartridge: (label: string) => Cartrid
   const jobs = s.unassigned.splice(0);
   for (const job of jobs) {
     const why: string[] = [];
-    const cands = candidates(s, job, cartridge, why);
+    const noDrive = new Set<string>();
+    const cands = candidates(s, job, cartridge, why, noDrive);
     const drives = s.drives.filter((d) => d.usable).length;
+    if (drives === 0) {
+      job.reject(noDriveError(s.drives, 'write', [...noDrive][0] ?? anyModel(s, job)));
+      continue;
+    }
     if (job.req.count > drives) {
       job.reject(new DeimosError('ENODEV', `a put on ${job.req.count} cartridges at once needs ${job.req.count} drives, ${drives} are usable`,
         'add or unlock drives (deimos drive add/unlock), or lower repl_count'));
       continue;
     }
     const chosen = sameBatch(s, job, cands) ?? chooseWriteMedia(cands, job.req.count, job.req.size, job.req.grouping ?? null);
+    if (chosen === null && cands.length === 0 && noDrive.size > 0) {
+      // Cartridges would take it, but no drive may write them.
+      job.reject(noDriveError(s.drives, 'write', [...noDrive][0]!));
+      continue;
+    }
     if (chosen === null) {
       const tags = job.req.tags.length ? ` with tags ${job.req.tags.join(',')}` : '';
       const detail = why.length ? ` (${why.slice(0, 6).join('; ')}${why.length > 6 ? '; …' : ''})` : '';
@@ -61,13 +72,20 @@ function rememberBatch(s: TapeState, batch: string, media: string[]): void {
   if (s.batchMedia.size > BATCHES_KEPT) s.batchMedia.delete(s.batchMedia.keys().next().value!);
 }
 
-function candidates(s: TapeState, job: WriteJob, cartridge: (label: string) => CartridgeRoom | null, why: string[]): WriteCandidate[] {
+/** The model of the cartridges a put could go to, for the message when no drive is usable at all. */
+function anyModel(s: TapeState, job: WriteJob): string | null {
+  const rows = [...s.media.values()].filter((r) => job.req.tags.every((t) => r.tags.includes(t)));
+  return (rows.find((r) => refusal(r) === null) ?? rows[0])?.model ?? null;
+}
+
+function candidates(s: TapeState, job: WriteJob, cartridge: (label: string) => CartridgeRoom | null, why: string[], noDrive: Set<string>): WriteCandidate[] {
   const out: WriteCandidate[] = [];
   const excluded = new Set([...(job.req.exclude ?? []), ...job.exclude]);
   for (const row of s.media.values()) {
     if (excluded.has(row.name) || !job.req.tags.every((t) => row.tags.includes(t))) continue;
     const no = refusal(row);
     const c = no === null ? cartridge(row.name) : null;
+    if (c !== null && !c.failed && !s.drives.some((d) => d.usable && accepts(d.model, c.model))) noDrive.add(c.model);
     if (no !== null || c === null || c.failed || !s.drives.some((d) => d.usable && accepts(d.model, c.model))) {
       why.push(`${row.name}: ${no ?? (c === null ? 'not in the library' : c.failed ? 'failed' : `no usable drive takes ${c.model}`)}`);
       continue;

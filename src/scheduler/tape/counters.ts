@@ -25,6 +25,22 @@ export class WaitHistogram {
   get count(): number { return this.n; }
   get mean(): number { return this.n === 0 ? 0 : this.sum / this.n; }
 
+  /** Buckets, count and sum: what it takes to go on counting in a later run. */
+  toJSON(): SavedHistogram {
+    return { buckets: [...this.buckets.entries()].sort((a, b) => a[0] - b[0]), n: this.n, sum: this.sum };
+  }
+
+  /** Adds a saved histogram's samples to this one (malformed entries are skipped). */
+  merge(h: Partial<SavedHistogram> | undefined): void {
+    for (const e of Array.isArray(h?.buckets) ? h.buckets : []) {
+      const [b, c] = Array.isArray(e) ? e : [];
+      if (!Number.isInteger(b) || !(typeof c === 'number' && c > 0)) continue;
+      this.buckets.set(b!, (this.buckets.get(b!) ?? 0) + c);
+      this.n += c;
+    }
+    if (typeof h?.sum === 'number' && Number.isFinite(h.sum)) this.sum += h.sum;
+  }
+
   /** Upper edge of the bucket holding the q-quantile (0 with no samples). */
   quantile(q: number): number {
     if (this.n === 0) return 0;
@@ -38,6 +54,20 @@ export class WaitHistogram {
   }
 }
 
+export interface SavedHistogram {
+  buckets: [number, number][];
+  n: number;
+  sum: number;
+}
+
+const TOTALS = ['mounts', 'unmounts', 'syncs', 'formats', 'locate_s', 'bytes_read', 'bytes_written', 'reads', 'writes', 'read_errors', 'load_errors'] as const;
+
+export type SavedTapeCounters = Record<(typeof TOTALS)[number], number> & { waits: SavedHistogram };
+
+/**
+ * Totals since the store was created: a service adds what an earlier run
+ * saved (savedCounters.ts) to what it counts.
+ */
 export class TapeCounters {
   mounts = 0;
   unmounts = 0;
@@ -51,6 +81,19 @@ export class TapeCounters {
   read_errors = 0;
   load_errors = 0;
   readonly waits = new WaitHistogram();
+
+  toJSON(): SavedTapeCounters {
+    const out = Object.fromEntries(TOTALS.map((k) => [k, this[k]])) as Record<(typeof TOTALS)[number], number>;
+    return { ...out, waits: this.waits.toJSON() };
+  }
+
+  add(saved: Partial<SavedTapeCounters>): void {
+    for (const k of TOTALS) {
+      const v = saved[k];
+      if (typeof v === 'number' && Number.isFinite(v)) this[k] += v;
+    }
+    this.waits.merge(saved.waits);
+  }
 }
 
 /** Seconds a drive spent in each activity, and what it does now. */

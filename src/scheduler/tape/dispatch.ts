@@ -21,8 +21,10 @@ import { accepts, type DriveSlot, type FormatJob, type TapeState, type WriteJob 
  *      waiting elsewhere: cartridges of queued writes, formats, then read
  *      queues by the policy's value — within fair share;
  *   5. a cartridge idle for idle_unload_s goes back to its slot.
- * Deadlines that would change a decision (sync time, gather windows, idle
- * unloads) are returned as `wakeMs` so the scheduler looks again then.
+ * A read queue still gathering its burst (policy.gatherMs) may take an
+ * empty drive but not evict another cartridge. Deadlines that would change
+ * a decision (sync time, gather windows, idle unloads) are returned as
+ * `wakeMs` so the scheduler looks again then.
  */
 
 export type Action =
@@ -43,6 +45,8 @@ export interface DispatchEnv {
   head(drive: DriveSlot): number;
   /** Rewind + unload + robot move of the drive's cartridge. */
   unmountS(drive: DriveSlot): number;
+  /** Ms before a robot could start a move asked for now (library.robotWaitSeconds). */
+  robotWaitMs(): number;
   cost(label: string): CostModel;
 }
 
@@ -155,24 +159,44 @@ function fifoStep(s: TapeState, env: DispatchEnv, d: DriveSlot): Action | null {
   return null;
 }
 
-interface Target { label: string; use: ReqType }
+interface Target {
+  label: string;
+  use: ReqType;
+  /** The read queue still gathers its burst for this long: it may take an empty drive, not another cartridge's. */
+  gatherMs?: number;
+}
 
 function switches(s: TapeState, env: DispatchEnv, w: Wake): Action | null {
-  for (const t of targets(s, env, w)) {
+  // A load into an empty drive starts with a robot move: while every robot
+  // is busy it would only queue, first come first served, so the choice of
+  // what to load waits until one is free and is made then, on what is
+  // known then (a restore's longest cartridge first, not its first asked).
+  // Evictions go on: their robot move comes after the rewind and unload.
+  const robotWaitMs = env.robotWaitMs();
+  for (const t of targets(s, env)) {
     const d = findDrive(s, env, t.label, t.use, true);
-    if (d) return { kind: 'switch', drive: d, to: t.label, use: t.use };
+    if (d === undefined) continue;
+    if (d.loaded === null && robotWaitMs > 0) {
+      w.wakeMs = Math.min(w.wakeMs, env.nowMs + robotWaitMs);
+      continue;
+    }
+    if (d.loaded !== null && t.gatherMs !== undefined && t.gatherMs > 0) {
+      w.wakeMs = Math.min(w.wakeMs, env.nowMs + t.gatherMs);
+      continue;
+    }
+    return { kind: 'switch', drive: d, to: t.label, use: t.use };
   }
   return null;
 }
 
 /** Cartridges that need a drive, most urgent first. */
-function targets(s: TapeState, env: DispatchEnv, w: Wake): Target[] {
+function targets(s: TapeState, env: DispatchEnv): Target[] {
   const out: Target[] = [];
   const away = (label: string): boolean => !s.isMounted(label) && !s.inTransit.has(label) && env.cartridge(label)?.failed === false;
   const jobs = [...new Set([...s.writers.values()].flat())].sort((a, b) => a.id - b.id);
   for (const j of jobs) for (const m of j.media) if (away(m)) out.push({ label: m, use: 'write' });
   for (const f of s.formats) if (away(f.label)) out.push({ label: f.label, use: 'format' });
-  const scored: { label: string; aged: boolean; oldest: number; value: number }[] = [];
+  const scored: { label: string; aged: boolean; oldest: number; value: number; gatherMs: number }[] = [];
   const waiting = s.reads.nonEmpty().filter((q) => away(q.medium));
   const free = s.drives.filter((d) => d.usable && !d.busy && (d.loaded === null || !s.hasWork(d.loaded))).length;
   const ctx = { contended: waiting.length > free };
@@ -181,15 +205,11 @@ function targets(s: TapeState, env: DispatchEnv, w: Wake): Target[] {
     const isAged = aged(s, oldest, env.nowMs);
     const cost = env.cost(q.medium);
     const sum = q.summary(false, s.policy.estimate?.(q.order, 0) ?? 0);
-    const gather = s.draining || isAged ? 0 : s.policy.gatherMs(sum, env.nowMs);
-    if (gather > 0) {
-      w.wakeMs = Math.min(w.wakeMs, env.nowMs + gather);
-      continue;
-    }
-    scored.push({ label: q.medium, aged: isAged, oldest: oldest.arrivalMs, value: s.policy.mediumValue(sum, env.nowMs, cost, ctx) });
+    const gatherMs = s.draining || isAged ? 0 : s.policy.gatherMs(sum, env.nowMs, s.reads.newestMs);
+    scored.push({ label: q.medium, aged: isAged, oldest: oldest.arrivalMs, value: s.policy.mediumValue(sum, env.nowMs, cost, ctx), gatherMs });
   }
   scored.sort((a, b) => (a.aged !== b.aged ? (a.aged ? -1 : 1) : a.aged ? a.oldest - b.oldest : b.value - a.value || a.oldest - b.oldest));
-  for (const x of scored) out.push({ label: x.label, use: 'read' });
+  for (const x of scored) out.push({ label: x.label, use: 'read', gatherMs: x.gatherMs });
   return out;
 }
 

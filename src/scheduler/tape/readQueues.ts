@@ -49,6 +49,8 @@ export class MediumQueue {
 export class ReadQueues {
   private readonly media = new Map<string, MediumQueue>();
   private readonly jobs = new ArrivalMap<ReadJob>((j) => j.arrivalMs);
+  /** When the last read request was queued, on any medium: a burst is over when this gets old. */
+  newestMs = -Infinity;
 
   constructor(private readonly policy: ReadPolicy, private readonly costOf: (medium: string) => CostModel) {}
 
@@ -56,6 +58,7 @@ export class ReadQueues {
 
   enqueue(job: ReadJob, on: readonly ReadCandidate[], nowMs: number): void {
     this.jobs.set(job.id, job);
+    this.newestMs = Math.max(this.newestMs, nowMs);
     for (const cand of on) {
       const q = this.queueFor(cand.medium);
       q.entries.set(job.id, { job, cand });

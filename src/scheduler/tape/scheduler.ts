@@ -7,11 +7,13 @@ import type { Library } from '../../library/interface.js';
 import type { MediumIO } from '../../media/interface.js';
 import type { IoScheduler, ReadCandidate, ReadGrant, ReadRequest, WriteAllocRequest, WriteGrant } from '../interface.js';
 import { createPolicy } from '../policies/index.js';
+import type { CounterPart } from '../savedCounters.js';
 import type { CostModel, ReadPolicy } from '../policies/interface.js';
 import { assignWrites, type CartridgeRoom } from './assign.js';
 import { decide, type DispatchEnv } from './dispatch.js';
 import { applyShare, FairShare, type ShareSetting } from './fairShare.js';
 import { placeRead, start, switchDrive, type OpsContext } from './operations.js';
+import { canServe, noDriveError, type DriveUse } from './noDrive.js';
 import { ReadQueues } from './readQueues.js';
 import { accepts as acceptsModel, DriveSlot, TapeState } from './state.js';
 import { tapeStatus, type TapeSchedulerStatus } from './status.js';
@@ -63,7 +65,8 @@ export class TapeScheduler implements IoScheduler {
     this.clock = opts.clock ?? opts.library.clock;
     this.log = opts.log;
     const ageingMs = c.num('io_sched', 'ageing_s') * 1000;
-    this.policy = typeof opts.policy === 'object' ? opts.policy : createPolicy(opts.policy ?? c.str('io_sched', 'policy'), { ageingMs });
+    const readGatherMs = c.num('io_sched', 'read_gather_s') * 1000;
+    this.policy = typeof opts.policy === 'object' ? opts.policy : createPolicy(opts.policy ?? c.str('io_sched', 'policy'), { ageingMs, readGatherMs });
     const locateFixedS = c.num('library', 'locate_fixed_s');
     const wraps = c.num('library', 'wraps');
     this.s = new TapeState(
@@ -80,6 +83,7 @@ export class TapeScheduler implements IoScheduler {
       cartridge: (label) => this.cartridge(label),
       head: (d) => this.library.drive(d.name).position,
       unmountS: (d) => this.library.unmountSeconds(d.name),
+      robotWaitMs: () => this.library.robotWaitSeconds() * 1000,
       cost: (label) => this.costOf(label, locateFixedS, wraps),
     };
     this.ready = this.init();
@@ -106,12 +110,31 @@ export class TapeScheduler implements IoScheduler {
     const rows = await this.catalog.listMedia({ family: 'tape' });
     this.s.media.clear();
     for (const r of rows) this.s.media.set(r.name, r);
+    await this.refreshDrives();
+  }
+
+  /** Only drives with a catalog row (`deimos drive add`) that is unlocked are used. */
+  private async refreshDrives(): Promise<void> {
     const drives = new Map((await this.catalog.listDrives()).map((d) => [d.name, d]));
     for (const d of this.s.drives) {
       const row = drives.get(d.name);
-      d.locked = row !== undefined && row.admStatus === 'locked';
+      d.added = row !== undefined;
+      d.locked = row?.admStatus === 'locked';
       if (row?.admStatus === 'failed') d.failed = true;
     }
+  }
+
+  /**
+   * Fails now when no drive may ever take any of `labels` (null: servable).
+   * Drive rows are read again first: a drive added or unlocked since the
+   * last look counts. Only this rare case costs a catalog call.
+   */
+  private async unservable(use: DriveUse, labels: string[]): Promise<DeimosError | null> {
+    const servable = (): boolean => labels.some((l) => this.s.drives.some((d) => d.usable && d.loaded === l) || canServe(this.s.drives, this.cartridge(l)?.model ?? null));
+    if (servable()) return null;
+    await this.refreshDrives();
+    if (servable()) return null;
+    return noDriveError(this.s.drives, use, this.cartridge(labels[0]!)?.model ?? null);
   }
 
   async allocWrite(req: WriteAllocRequest): Promise<WriteGrant> {
@@ -140,6 +163,8 @@ export class TapeScheduler implements IoScheduler {
       throw new DeimosError('ENODEV', `no readable cartridge among ${req.candidates.map((c) => c.medium).join(', ')} (${why.join('; ')})`,
         'unlock the cartridge (deimos tape unlock LABEL) or read another copy');
     }
+    const noDrive = await this.unservable('read', usable.map((c) => c.medium));
+    if (noDrive !== null) throw noDrive;
     return new Promise<ReadGrant>((resolve, reject) => {
       placeRead(this.s, { id: this.s.nextId++, candidates: usable, arrivalMs, batch: req.batch, resolve, reject }, this.clock.now());
       this.kick();
@@ -171,6 +196,8 @@ export class TapeScheduler implements IoScheduler {
     if (this.cartridge(label) === null) throw new DeimosError('ENOENT', `cartridge ${label} is not in the library`);
     if (row.admStatus === 'failed') throw new DeimosError('EIO', `cartridge ${label} is failed`);
     this.s.media.set(label, row);
+    const noDrive = await this.unservable('format', [label]);
+    if (noDrive !== null) throw noDrive;
     return new Promise<void>((resolve, reject) => {
       this.s.formats.push({ label, arrivalMs, resolve, reject });
       this.kick();
@@ -225,6 +252,12 @@ export class TapeScheduler implements IoScheduler {
   async openForDelete(_family: Family, _medium: string): Promise<MediumIO | null> {
     // Tape space comes back by repack, not by deleting extents in place.
     return null;
+  }
+
+  /** The totals kept across restarts (savedCounters.ts). */
+  counterPart(): CounterPart {
+    const c = this.s.counters;
+    return { dump: () => c.toJSON(), add: (saved) => c.add(saved) };
   }
 
   status(): TapeSchedulerStatus {
@@ -305,16 +338,27 @@ export class TapeScheduler implements IoScheduler {
     });
   }
 
-  /** Reads none of whose cartridges any working drive can take fail now rather than wait forever. */
+  /**
+   * Reads and formats none of whose cartridges any usable drive can take
+   * (drives failed or were locked while they waited) fail now rather than
+   * wait forever.
+   */
   private rejectStranded(): void {
+    const drives = this.s.drives;
     for (const job of [...this.s.reads.all()]) {
       const ok = job.candidates.some((c) => {
         const cart = this.cartridge(c.medium);
-        return cart !== null && this.s.drives.some((d) => d.usable && (d.loaded === c.medium || acceptsModel(d.model, cart.model)));
+        return cart !== null && drives.some((d) => d.usable && (d.loaded === c.medium || acceptsModel(d.model, cart.model)));
       });
       if (ok) continue;
       this.s.reads.take(job.id);
-      job.reject(new DeimosError('ENODEV', `no working drive can read ${job.candidates.map((c) => c.medium).join(', ')}`, 'repair or unlock a drive of the right generation'));
+      job.reject(noDriveError(drives, 'read', this.cartridge(job.candidates[0]!.medium)?.model ?? null));
+    }
+    for (const f of [...this.s.formats]) {
+      const model = this.cartridge(f.label)?.model ?? null;
+      if (canServe(drives, model)) continue;
+      this.s.formats.splice(this.s.formats.indexOf(f), 1);
+      f.reject(noDriveError(drives, 'format', model));
     }
   }
 

@@ -23,7 +23,13 @@ export class DriveSlot {
   io: MediumIO | null = null;
   busy = false;
   failed = false;
-  /** Catalog adm status is not unlocked. */
+  /**
+   * Has a catalog row (`deimos drive add`). As in Phobos, a drive that was
+   * never added is not used: the library may hold drives that belong to
+   * another system, or that the operator has not checked yet.
+   */
+  added = false;
+  /** Catalog adm status is locked. */
   locked = false;
   /** What the drive does now, for fair share. */
   use: ReqType | null = null;
@@ -41,7 +47,7 @@ export class DriveSlot {
   }
 
   get usable(): boolean {
-    return !this.failed && !this.locked;
+    return this.added && !this.failed && !this.locked;
   }
 }
 

@@ -26,7 +26,7 @@ export function tapeStatus(s: TapeState, nowMs: number, head: (drive: string) =>
     return {
       drive: d.name,
       model: d.model,
-      admStatus: d.failed ? 'failed' : d.locked ? 'locked' : 'unlocked',
+      admStatus: d.failed ? 'failed' : !d.added ? 'not added' : d.locked ? 'locked' : 'unlocked',
       loaded: d.loaded,
       activity,
       position: head(d.name),

@@ -4,6 +4,7 @@ import type { Service } from '../service.js';
 import { mediaAdmin, mediaNames } from './media.js';
 import { iso, list, need, type Registry } from './registry.js';
 import { parseTags } from '../../store/index.js';
+import { driveRow } from '../../library/index.js';
 
 /** "st0" and "/dev/st0" name the same drive. */
 const driveName = (n: string) => n.replace(/^\/dev\//, '');
@@ -42,8 +43,8 @@ const driveCommands: Registry = {
   async 'drive.add'(svc, a) {
     const names = driveNames(a);
     const rows = names.map((name) => {
-      const d = physicalDrive(svc, name);
-      return { name, serial: `SIM-${name}`, model: d.model, path: `/dev/${name}`, admStatus: a.unlock ? 'unlocked' as const : 'locked' as const };
+      physicalDrive(svc, name);
+      return driveRow(svc.library, name, a.unlock ? 'unlocked' : 'locked');
     });
     await svc.catalog.addDrives(rows);
     return {};
@@ -205,7 +206,8 @@ const libCommands: Registry = {
         ...st.drives.map((d) => `  ${d.drive.padEnd(6)} ${d.model.padEnd(5)} ${(d.loaded ?? '-').padEnd(10)} ${d.activity}`),
         'queues:',
         ...(st.queues.length ? st.queues.map((q) => `  ${q.medium}: ${q.reads} reads, ${q.writes} writes, ${q.bytes} bytes, oldest ${q.oldestWaitS.toFixed(1)} s`) : ['  (empty)']),
-        'counters:',
+        // Totals since the store was created (kept across restarts); drive activity seconds are this run's.
+        'counters (since the store was created):',
         `  mounts ${c.mounts}  unmounts ${c.unmounts}  syncs ${c.syncs}  locate ${c.locate_s.toFixed(1)} s`,
         `  read ${c.bytes_read} B in ${c.reads} requests  written ${c.bytes_written} B in ${c.writes} requests`,
         `  request wait p50 ${c.wait_p50_s.toFixed(1)} s  p99 ${c.wait_p99_s.toFixed(1)} s`,
