@@ -289,3 +289,20 @@ test('drain syncs what is written at once; close rejects what still waits', asyn
   await s.close();
   await t.throwsAsync(p, { code: 'ECANCELED' });
 });
+
+test('a cartridge left in a drive that is then locked is given back: its writes and reads are served by another drive', async (t) => {
+  const env = await schedEnv(t, { ...SMALL, 'lrs.sync_nb_req': 'tape=1,dir=1' });
+  const [x] = await env.fill('L00001L9', [64 * KB]);
+  await formatted(env, ['L00000L9']);
+  const s = env.scheduler('cost');
+  await s.switchByHand('st1', 'L00001L9');
+  await env.catalog.updateDrive('st1', { admStatus: 'locked' });
+  // Before the fix both waited forever: the cartridge counted as mounted, and its drive did nothing.
+  const w = await write(s, 'w', KB);
+  await w.synced;
+  const r = await readOne(s, env.clock, [x!]);
+  t.is(r.cand.medium, 'L00001L9');
+  const drives = s.status().drives;
+  t.is(drives.find((d) => d.drive === 'st1')?.loaded, null, 'the locked drive gave its cartridge back');
+  t.is(drives.find((d) => d.drive === 'st0')?.loaded, 'L00001L9', 'and the other drive read it');
+});

@@ -95,7 +95,8 @@ function candidates(s: TapeState, job: WriteJob, cartridge: (label: string) => C
     out.push({
       name: row.name,
       room: Math.max(0, c.capacity - c.eod - queued),
-      mounted: s.isMounted(row.name),
+      // A cartridge in a locked drive is as good as in its slot: it must move to write.
+      mounted: s.driveOf(row.name)?.usable === true,
       writing: s.writersOf(row.name).length > 0,
       lastGrouping: s.lastGrouping.get(row.name) ?? null,
     });

@@ -20,7 +20,10 @@ import { accepts, type DriveSlot, type FormatJob, type TapeState, type WriteJob 
  *   4. free drives (empty, or their cartridge has no work) take what is
  *      waiting elsewhere: cartridges of queued writes, formats, then read
  *      queues by the policy's value — within fair share;
- *   5. a cartridge idle for idle_unload_s goes back to its slot.
+ *   5. a drive locked (or never added) with a cartridge that work waits
+ *      for gives it back to its slot (the only thing such a drive does), so
+ *      that another drive takes it;
+ *   6. a cartridge idle for idle_unload_s goes back to its slot.
  * A read queue still gathering its burst (policy.gatherMs) may take an
  * empty drive but not evict another cartridge. Deadlines that would change
  * a decision (sync time, gather windows, idle unloads) are returned as
@@ -57,7 +60,7 @@ export interface Decision {
 
 export function decide(s: TapeState, env: DispatchEnv): Decision {
   const w = { wakeMs: Infinity };
-  const action = ownWork(s, env, w) ?? agedElsewhere(s, env) ?? reads(s, env) ?? switches(s, env, w) ?? idleUnloads(s, env, w);
+  const action = ownWork(s, env, w) ?? agedElsewhere(s, env) ?? reads(s, env) ?? givenBack(s) ?? switches(s, env, w) ?? idleUnloads(s, env, w);
   return { action, wakeMs: w.wakeMs };
 }
 
@@ -241,6 +244,14 @@ function findDrive(s: TapeState, env: DispatchEnv, label: string, use: ReqType, 
     if (inUse[use] < s.share.minOf(d.model, use) && inUse.read > s.share.minOf(d.model, 'read') && inUse[use] < s.share.maxOf(d.model, use)) return d;
   }
   return undefined;
+}
+
+function givenBack(s: TapeState): Action | null {
+  for (const d of s.drives) {
+    if (d.usable || d.failed || d.busy || d.loaded === null || s.inTransit.has(d.loaded)) continue;
+    if (s.hasWork(d.loaded)) return { kind: 'switch', drive: d, to: null, use: null };
+  }
+  return null;
 }
 
 function idleUnloads(s: TapeState, env: DispatchEnv, w: Wake): Action | null {
