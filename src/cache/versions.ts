@@ -83,7 +83,7 @@ export async function nextVersion(c: Ctx, of: { uuid: string; version: number },
     from.dirUnsynced = true;
     // The old version's entry now names a file that is gone: a crash before
     // this delete leaves it for recover, which drops clean entries without a file.
-    await c.catalog.deleteCacheEntries([old]).catch((err) => c.log.warn({ err, ...old }, 'stale cache entry left for recover'));
+    await c.catalog.deleteCacheEntries([old], { durable: false }).catch((err) => c.log.warn({ err, ...old }, 'stale cache entry left for recover'));
     e = from;
   } else {
     e = newEntry(c, { uuid: row.uuid, version, file, state: 'dirty', size: 0, mtime: now });

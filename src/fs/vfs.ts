@@ -17,7 +17,7 @@ import { baseName, catalogPath, CONTROL, controlPart, refuseControl } from './pa
 import { chmodPatch, chownPatch, utimensPatch } from './setattr.js';
 import { statOfEntry } from './stat.js';
 import { libraryStatFs } from './statfs.js';
-import { O_ACCMODE, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, S_ISGID, type Caller, type Stat, type StatFs, type TimeArg, type VfsDeps } from './types.js';
+import { LAZY, O_ACCMODE, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, S_ISGID, type Caller, type Stat, type StatFs, type TimeArg, type VfsDeps } from './types.js';
 import { Xattrs, type XattrTarget } from './xattrs.js';
 
 export class Vfs {
@@ -121,7 +121,7 @@ export class Vfs {
     const now = Date.now();
     // Directories inherit setgid, so that a whole tree keeps the group.
     const sgid = owner.parentMode & S_ISGID;
-    const row = await this.deps.catalog.mkdir(path, { mode: S_IFDIR | (mode & 0o7777) | sgid, uid: owner.uid, gid: owner.gid, atime: now, mtime: now, ctime: now });
+    const row = await this.deps.catalog.mkdir(path, { mode: S_IFDIR | (mode & 0o7777) | sgid, uid: owner.uid, gid: owner.gid, atime: now, mtime: now, ctime: now }, LAZY);
     this.attrs.put(path, { type: 'dir', row });
   }
 
@@ -129,7 +129,7 @@ export class Vfs {
     const path = catalogPath(p);
     refuseControl(path);
     this.attrs.invalidateTree(path);
-    await this.deps.catalog.rmdir(path);
+    await this.deps.catalog.rmdir(path, LAZY);
     this.attrs.invalidateTree(path);
   }
 
@@ -138,7 +138,7 @@ export class Vfs {
     refuseControl(path);
     const owner = await this.files.newOwner(path, c);
     const now = Date.now();
-    const row = await this.deps.catalog.symlink(path, target, { mode: S_IFLNK | 0o777, uid: owner.uid, gid: owner.gid, atime: now, mtime: now, ctime: now });
+    const row = await this.deps.catalog.symlink(path, target, { mode: S_IFLNK | 0o777, uid: owner.uid, gid: owner.gid, atime: now, mtime: now, ctime: now }, LAZY);
     this.attrs.put(path, { type: 'symlink', row });
   }
 
@@ -149,8 +149,9 @@ export class Vfs {
     const e = await this.entry(path);
     this.attrs.invalidate(path);
     if (e.type === 'dir') throw new DeimosError('EISDIR', `'${p}' is a directory`, 'use rmdir');
-    if (e.type === 'symlink') await this.deps.catalog.unlinkSymlink(path);
-    else await this.deps.catalog.deprecate(path);
+    // A removed file stays undeletable (its version is deprecated, not dropped): a lazy commit loses no data.
+    if (e.type === 'symlink') await this.deps.catalog.unlinkSymlink(path, LAZY);
+    else await this.deps.catalog.deprecate(path, LAZY);
     this.attrs.invalidate(path);
   }
 
@@ -161,7 +162,7 @@ export class Vfs {
     refuseControl(d);
     this.attrs.invalidateTree(s);
     this.attrs.invalidateTree(d);
-    await this.deps.catalog.rename(s, d);
+    await this.deps.catalog.rename(s, d, LAZY);
     this.attrs.invalidateTree(s);
     this.attrs.invalidateTree(d);
   }
@@ -245,6 +246,15 @@ export class Vfs {
     return this.files.fsync(fd);
   }
 
+  /**
+   * fsyncdir(2): the names in the mount (catalog commits) and those of the
+   * cache files behind them become durable. File bytes need fsync of the file.
+   */
+  async fsyncdir(_p: string): Promise<void> {
+    await this.deps.cache.syncNames();
+    await this.deps.catalog.sync();
+  }
+
   release(fd: number): Promise<void> {
     return this.files.release(fd);
   }
@@ -314,7 +324,7 @@ export class Vfs {
     const changes = (Object.keys(patch) as (keyof PosixAttrs)[]).filter((k) => k !== 'ctime' && patch[k] !== e.row[k]);
     if (changes.length === 0) return;
     this.attrs.invalidate(path);
-    const after = await this.deps.catalog.setEntryAttrs(path, patch);
+    const after = await this.deps.catalog.setEntryAttrs(path, patch, LAZY);
     this.attrs.put(path, after);
   }
 

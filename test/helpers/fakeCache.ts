@@ -71,13 +71,17 @@ export class FakeCache implements FileCache {
     return h;
   }
 
-  async close(h: CacheHandle): Promise<ObjectRow> {
+  async close(h: CacheHandle, opts: { attrs?: Partial<PosixAttrs> } = {}): Promise<ObjectRow> {
     const fh = h as FakeHandle;
     await fh.close();
-    if (fh.changed) return this.catalog.setObjectSize(fh.uuid, fh.version, fh.size(), Date.now());
+    if (fh.changed) return this.catalog.setObjectSize(fh.uuid, fh.version, fh.size(), Date.now(), { attrs: opts.attrs });
     return (await this.catalog.getObject({ uuid: fh.uuid, version: fh.version, mode: 'deprecated' }))!;
   }
 
+  async syncNames(): Promise<void> {
+    const d = await open(this.dir, 'r');
+    try { await d.sync(); } finally { await d.close(); }
+  }
   async stage(objs: ObjectRow[]): Promise<void> { this.calls.push({ op: 'stage', oids: objs.map((o) => o.oid) }); }
   async flush(objs?: ObjectRow[]): Promise<void> { this.calls.push({ op: 'flush', oids: (objs ?? []).map((o) => o.oid) }); }
   async release(obj: ObjectRow): Promise<void> { this.calls.push({ op: 'release', oids: [obj.oid] }); }
