@@ -68,6 +68,11 @@ export class SqliteCatalog implements Catalog {
     return this.w((c) => bulkInsertObjects(c, objects));
   }
 
+  /** Whether a commit is not yet known durable, for tests of what syncs and what does not. */
+  get syncPending(): boolean {
+    return this.c.conn.syncPending;
+  }
+
   /** Query plan of `sql`, for tests that guard index use. */
   explain(sql: string, ...args: unknown[]): string[] {
     return (this.c.conn.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...args) as { detail: string }[]).map((r) => r.detail);
