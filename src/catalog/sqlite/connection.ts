@@ -13,7 +13,7 @@
  * flush for its fsync, several times per small file.
  */
 import { open } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { DeimosError } from '../../core/errors.js';
 import { compilePattern } from '../base.js';
@@ -35,14 +35,13 @@ export class Connection {
   private syncedCommits = 0;
   /** The fsync running now, if any: later callers wait for it, then start one that covers them. */
   private syncing: Promise<void> | null = null;
-  /** Resolved at open: SQLite resolves its own names then too. */
-  private readonly walFile: string | null;
+  /** The WAL of the file SQLite opened (symlinks resolved as SQLite does); null in memory. */
+  private walFile: string | null = null;
   /** Inode of the WAL whose name was last made durable (SQLite recreates the file after the last connection closes). */
   private walIno = -1;
 
   constructor(file: string, opts: ConnectionOptions = {}) {
     const busy = opts.busyTimeoutMs ?? 5000;
-    this.walFile = file === ':memory:' || file === '' ? null : `${resolve(file)}-wal`;
     try {
       this.db = new Database(file, { timeout: busy, readonly: opts.readonly ?? false });
     } catch (e) {
@@ -71,6 +70,9 @@ export class Connection {
         return re.test(value) ? 1 : 0;
       });
       if (!opts.readonly) migrate(this.db);
+      // The name SQLite itself uses, so that sync() fsyncs the WAL it writes (also when `file` is a symlink).
+      const main = (this.db.pragma('database_list') as { name: string; file: string }[]).find((d) => d.name === 'main');
+      if (main?.file) this.walFile = `${main.file}-wal`;
     } catch (e) {
       this.db.close();
       throw mapSqliteError(e, `cannot open the catalog ${file}`);
