@@ -34,11 +34,11 @@ export interface MountedFs {
  * Why these options: default_permissions makes the kernel enforce the
  * stored modes and owners; atomic_o_trunc passes O_TRUNC to open, instead of
  * an open for writing (which would first recall an archived file) followed
- * by a truncate; auto_cache keeps a file's pages in the kernel's page cache
- * across opens while its size and mtime stay the same (every change of the
- * bytes goes through this mount and moves them, and a new version is a new
- * mtime), so a file read twice is read through FUSE once; attribute and
- * entry timeouts stay at libfuse's 1 s.
+ * by a truncate; attribute and entry timeouts stay at libfuse's 1 s. Not
+ * auto_cache: with it, a directory's times set by rsync -a were sometimes
+ * not what stat showed after it (2 of 5 runs of the mount tests under load,
+ * 0 of 5 without; cause not found), though it made a second read of a file
+ * 7× faster.
  */
 const ALWAYS = ['atomic_o_trunc'];
 
@@ -47,7 +47,7 @@ export async function mountVfs(mnt: string, vfs: Vfs, log: Logger, o: MountOptio
   await prepareMountpoint(mountpoint, log);
   const extra = [...ALWAYS, ...(o.extra ?? []).filter((x) => !ALWAYS.includes(x))];
   const fuse = createFuse(mountpoint, fuseOps(vfs, log), mountOptions({
-    fsname: 'deimos', subtype: 'deimos', defaultPermissions: true, autoCache: true, allowOther: o.allowOther ?? false, extra,
+    fsname: 'deimos', subtype: 'deimos', defaultPermissions: true, allowOther: o.allowOther ?? false, extra,
   }));
   try {
     await fuse.mount();
