@@ -39,6 +39,11 @@ export class CacheDir {
     await fh.close();
   }
 
+  /** A new empty file (truncating a leftover of the same name), open for reading and writing: its first handle. */
+  async createOpen(file: string): Promise<FileHandle> {
+    return open(this.path(file), 'w+', 0o600);
+  }
+
   async openRw(file: string): Promise<FileHandle> {
     try {
       return await open(this.path(file), 'r+');

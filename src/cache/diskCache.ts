@@ -126,7 +126,7 @@ export class DiskCache implements FileCache {
     }
   }
 
-  async close(h: CacheHandle): Promise<ObjectRow> {
+  async close(h: CacheHandle, opts: { attrs?: Partial<PosixAttrs> } = {}): Promise<ObjectRow> {
     const handle = this.own(h);
     if (handle.closed) throw new DeimosError('EBADF', `'${h.oid}' is already closed`, 'close a handle once');
     handle.closed = true;
@@ -134,7 +134,7 @@ export class DiskCache implements FileCache {
     const e = handle.entry;
     let row: ObjectRow | null = null;
     try {
-      if (handle.writable) row = await commitSize(this.c, e);
+      if (handle.writable) row = await commitSize(this.c, e, { durable: false, attrs: opts.attrs });
     } finally {
       if (handle.writable) {
         if (handle.changed && this.c.byId.get(e.id) === e && e.state !== 'clean') this.c.queue.add(e.id, e.size, e.dirtySinceTick);
@@ -149,6 +149,10 @@ export class DiskCache implements FileCache {
     row ??= await versionRow(this.c, e);
     if (!row) throw new DeimosError('ENOENT', `'${h.oid}' was removed while open`, 'its bytes are gone');
     return row;
+  }
+
+  async syncNames(): Promise<void> {
+    await this.c.dir.sync();
   }
 
   async stage(objs: ObjectRow[], opts: { wait: boolean } = { wait: false }): Promise<void> {

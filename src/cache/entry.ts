@@ -18,8 +18,10 @@ export class Entry {
   gen = 0;
   /** Writes issued and not yet done. */
   inflight = 0;
-  /** Changed since the size was last committed to the catalog (and the file fsynced). */
+  /** Changed since the size was last committed to the catalog. */
   unsynced = false;
+  /** Bytes written since the file was last fdatasynced (close leaves them to the kernel; fsync and the flusher sync them). */
+  dataUnsynced = false;
   /** A new name in the directory (creation, rename) not yet made durable. */
   dirUnsynced = false;
   readers = 0;

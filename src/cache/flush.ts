@@ -53,11 +53,15 @@ export async function flushEntry(c: Ctx, id: number, batch: string): Promise<Put
     await forget(c, e, 'its version was removed');
     return 'done';
   }
-  // What is flushed is what a close would have made durable. A catalog
-  // that lags the file with no change pending (a commit failed) is fixed too.
+  // What is flushed is durable in the cache first: closes commit lazily and
+  // leave the bytes to the kernel, but once the copy is recorded the entry is
+  // clean and served as is after a power loss, so its bytes and the catalog
+  // must be on disk before. A catalog that lags the file with no change
+  // pending (a commit failed) is fixed too.
   if (row.size !== e.size && e.inflight === 0) e.unsynced = true;
-  if (e.unsynced) {
-    await commitSize(c, e);
+  const changed = e.unsynced;
+  await commitSize(c, e, { durable: true });
+  if (changed) {
     row = await versionRow(c, e);
     if (!row) {
       await forget(c, e, 'its version was removed');

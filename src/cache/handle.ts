@@ -4,10 +4,13 @@
  * - before: the entry is a version still being written (dirty, or flushing,
  *   which the change cancels); a clean entry first becomes the next version;
  *   room is made for what the write adds;
- * - durable: `commitSize` fsyncs the file (and its name), then records size
- *   and mtime in the catalog. close and fsync return only after it.
+ * - committed: `commitSize` records size and mtime in the catalog. At close
+ *   that commit is lazy (it survives a killed service, as the bytes written
+ *   with write(2) do); at fsync, and before the flusher hands the file to
+ *   the store, it is durable: the file (and its name) fsynced, then a synced
+ *   catalog commit.
  */
-import type { ObjectRow } from '../catalog/index.js';
+import type { ObjectRow, PosixAttrs } from '../catalog/index.js';
 import { DeimosError } from '../core/index.js';
 import { resize, type Ctx } from './context.js';
 import type { Entry } from './entry.js';
@@ -71,7 +74,7 @@ export class Handle implements CacheHandle {
 
   async fsync(): Promise<void> {
     this.check(false);
-    await commitSize(this.c, this.entry);
+    await commitSize(this.c, this.entry, { durable: true });
   }
 
   private check(write: boolean): void {
@@ -101,6 +104,7 @@ async function beginChange(c: Ctx, h: Handle, end: number): Promise<Entry> {
       e.gen++;
       e.inflight++;
       e.unsynced = true;
+      e.dataUnsynced = true;
       e.mtime = c.wallNow();
       e.lastAccess = e.mtime;
       return e;
@@ -118,34 +122,26 @@ function endChange(_c: Ctx, e: Entry): void {
 }
 
 /**
- * Fsyncs the entry's file and records its size and mtime, one commit after
- * the other per entry. Returns the version's row when something was
+ * Records the entry's size and mtime (and `attrs`) in the catalog, one
+ * commit after the other per entry. durable: the file's bytes and its new
+ * name are fsynced first and the commit is synced (or, with nothing left to
+ * record, the catalog synced), so a power loss keeps what this returned
+ * for. Otherwise the commit is lazy: a killed process loses nothing, a
+ * machine crash may. Returns the version's row when something was
  * committed, null when nothing had changed.
  */
-export function commitSize(c: Ctx, e: Entry): Promise<ObjectRow | null> {
+export function commitSize(c: Ctx, e: Entry, o: { durable: boolean; attrs?: Partial<PosixAttrs> }): Promise<ObjectRow | null> {
+  const attrs = o.attrs && Object.keys(o.attrs).length > 0 ? o.attrs : undefined;
   const run = async (): Promise<ObjectRow | null> => {
-    if (!e.unsynced) return null;
+    if (o.durable) await syncFile(c, e);
+    // attrs alone go through setObjectAttrs (the caller's): an archived version's size cannot be committed.
+    if (!e.unsynced) {
+      if (o.durable) await c.catalog.sync();
+      return null;
+    }
     e.unsynced = false;
-    const size = e.size;
-    const mtime = e.mtime;
     try {
-      // An empty file has no bytes to lose: recover makes it again if its name is gone.
-      if (size > 0 && e.fh) {
-        await e.fh.datasync();
-      } else if (size > 0) {
-        const fh = await c.dir.openRw(e.file);
-        try { await fh.datasync(); } finally { await fh.close(); }
-      }
-      if (e.dirUnsynced && size > 0) {
-        e.dirUnsynced = false;
-        try {
-          await c.dir.sync();
-        } catch (err) {
-          e.dirUnsynced = true;
-          throw err;
-        }
-      }
-      return await c.catalog.setObjectSize(e.uuid, e.version, size, mtime);
+      return await c.catalog.setObjectSize(e.uuid, e.version, e.size, e.mtime, { durable: o.durable, attrs });
     } catch (err) {
       e.unsynced = true;
       throw err;
@@ -154,4 +150,32 @@ export function commitSize(c: Ctx, e: Entry): Promise<ObjectRow | null> {
   const p = e.sizeChain.then(run, run);
   e.sizeChain = p.catch(() => undefined);
   return p;
+}
+
+/** Fdatasyncs what was written since the last sync, and makes a new name durable. */
+async function syncFile(c: Ctx, e: Entry): Promise<void> {
+  if (e.dataUnsynced) {
+    e.dataUnsynced = false;
+    try {
+      // An empty file has no bytes to lose: recover makes it again if its name is gone.
+      if (e.size > 0 && e.fh) {
+        await e.fh.datasync();
+      } else if (e.size > 0) {
+        const fh = await c.dir.openRw(e.file);
+        try { await fh.datasync(); } finally { await fh.close(); }
+      }
+    } catch (err) {
+      e.dataUnsynced = true;
+      throw err;
+    }
+  }
+  if (e.dirUnsynced && e.size > 0) {
+    e.dirUnsynced = false;
+    try {
+      await c.dir.sync();
+    } catch (err) {
+      e.dirUnsynced = true;
+      throw err;
+    }
+  }
 }

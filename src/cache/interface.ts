@@ -64,11 +64,17 @@ export interface FileCache {
    */
   open(obj: ObjectRow, mode: { write: boolean; truncate: boolean }): Promise<CacheHandle>;
   /**
-   * Returns once the file is fsynced and its size and mtime committed to
-   * the catalog (the version is dirty from its creation on; the flusher
-   * takes it from there). Returns the version's row.
+   * Returns once the size and mtime are committed to the catalog, with
+   * `attrs` (set while the file was open) in the same commit when there is
+   * one: safe against a kill of the service (the bytes are in the kernel,
+   * the commit in the catalog's log), not against a power loss, as close(2)
+   * on a local file system. fsync is what makes a file durable. The version
+   * is dirty from its creation on; the flusher takes it from there. Returns
+   * the version's row.
    */
-  close(h: CacheHandle): Promise<ObjectRow>;
+  close(h: CacheHandle, opts?: { attrs?: Partial<PosixAttrs> }): Promise<ObjectRow>;
+  /** Makes the names of the cache's files durable (fsyncdir of the mount). */
+  syncNames(): Promise<void>;
   /** Queues recalls (deimos stage, user.deimos.stage); with `wait`, resolves when all are staged or rejects with the first failure. */
   stage(objs: ObjectRow[], opts?: { wait: boolean }): Promise<void>;
   /** Flushes dirty entries now (all, or those of these objects); `wait` resolves after their sync. */

@@ -23,14 +23,17 @@ export type Claim = (e: Entry) => void;
 export async function createObject(c: Ctx, oid: string, attrs: PosixAttrs, claim: Claim): Promise<Entry> {
   const uuid = randomUUID();
   const file = CacheDir.fileName(uuid, 1);
-  await c.dir.createEmpty(file);
+  // Kept open as the entry's descriptor: a small file costs one open, not two.
+  const fh = await c.dir.createOpen(file);
   try {
     await c.catalog.createVersion({ oid, overwrite: false, attrs, expect: { uuid, version: 1 }, cache: { file }, durable: false });
   } catch (e) {
+    await fh.close().catch(() => undefined);
     await c.dir.remove(file).catch(() => undefined);
     throw e;
   }
   const e = newEntry(c, { uuid, version: 1, file, state: 'dirty', size: 0, mtime: attrs.mtime });
+  e.fh = fh;
   // Durable at the first close or fsync, as a file system makes a new name
   // durable at fsync: one catalog commit per small file instead of two.
   e.unsynced = true;
@@ -83,7 +86,7 @@ export async function nextVersion(c: Ctx, of: { uuid: string; version: number },
     from.dirUnsynced = true;
     // The old version's entry now names a file that is gone: a crash before
     // this delete leaves it for recover, which drops clean entries without a file.
-    await c.catalog.deleteCacheEntries([old]).catch((err) => c.log.warn({ err, ...old }, 'stale cache entry left for recover'));
+    await c.catalog.deleteCacheEntries([old], { durable: false }).catch((err) => c.log.warn({ err, ...old }, 'stale cache entry left for recover'));
     e = from;
   } else {
     e = newEntry(c, { uuid: row.uuid, version, file, state: 'dirty', size: 0, mtime: now });

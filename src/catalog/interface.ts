@@ -291,8 +291,21 @@ export interface CreateVersionArgs {
   durable?: boolean;
 }
 
+/**
+ * How a change commits. durable (the default): it survives a power loss
+ * once the call returns. durable: false (the mount's per-file changes, as a
+ * file system's metadata before fsync): it survives the service being
+ * killed, and becomes durable, in commit order, with the next durable
+ * commit or `sync()`.
+ */
+export interface CommitOpts {
+  durable?: boolean;
+}
+
 export interface Catalog {
   close(): Promise<void>;
+  /** Makes every commit made so far durable (what fsync and fsyncdir of the mount wait for). */
+  sync(): Promise<void>;
 
   // media
   addMedia(media: NewMedium[]): Promise<void>;
@@ -325,15 +338,15 @@ export interface Catalog {
   listObjects(filter?: ObjectFilter): Promise<ObjectRow[]>;
   countObjects(mode?: ListMode): Promise<number>;
   /** Alive → deprecated (delete). ENOENT when not alive. */
-  deprecate(oid: string): Promise<ObjectRow>;
+  deprecate(oid: string, opts?: CommitOpts): Promise<ObjectRow>;
   /** Newest deprecated version (or the given uuid's) becomes alive again. EEXIST if the oid is alive. */
   undelete(oid: string, uuid?: string): Promise<ObjectRow>;
   /** Removes every version of the oid (or of one uuid); their extents become orphan and are returned. */
   hardDelete(oid: string, uuid?: string): Promise<ExtentRow[]>;
   /** Renames an object (all its versions move with it). */
   renameObject(oid: string, newOid: string): Promise<ObjectRow>;
-  setObjectAttrs(oid: string, patch: Partial<PosixAttrs>): Promise<ObjectRow>;
-  setUserMd(oid: string, md: Record<string, string>): Promise<ObjectRow>;
+  setObjectAttrs(oid: string, patch: Partial<PosixAttrs>, opts?: CommitOpts): Promise<ObjectRow>;
+  setUserMd(oid: string, md: Record<string, string>, opts?: CommitOpts): Promise<ObjectRow>;
 
   // copies and extents
   listCopies(uuid: string, version: number): Promise<CopyRow[]>;
@@ -348,25 +361,29 @@ export interface Catalog {
   lookup(path: string): Promise<NsEntry | null>;
   /** Children of a directory ('' is the root). */
   readdir(path: string): Promise<NsEntry[]>;
-  mkdir(path: string, attrs: PosixAttrs, opts?: { parents?: boolean }): Promise<DirRow>;
-  rmdir(path: string): Promise<void>;
-  symlink(path: string, target: string, attrs: PosixAttrs): Promise<SymlinkRow>;
-  unlinkSymlink(path: string): Promise<void>;
-  setEntryAttrs(path: string, patch: Partial<PosixAttrs>): Promise<NsEntry>;
+  mkdir(path: string, attrs: PosixAttrs, opts?: { parents?: boolean } & CommitOpts): Promise<DirRow>;
+  rmdir(path: string, opts?: CommitOpts): Promise<void>;
+  symlink(path: string, target: string, attrs: PosixAttrs, opts?: CommitOpts): Promise<SymlinkRow>;
+  unlinkSymlink(path: string, opts?: CommitOpts): Promise<void>;
+  setEntryAttrs(path: string, patch: Partial<PosixAttrs>, opts?: CommitOpts): Promise<NsEntry>;
   /** Renames a file, symlink or directory (with everything under it). Replaces a file/symlink/empty dir at dst. */
-  rename(src: string, dst: string): Promise<void>;
+  rename(src: string, dst: string, opts?: CommitOpts): Promise<void>;
 
   // versions written through the disk cache, and its entries
   /** Makes a new alive version with no copy (see CreateVersionArgs). */
   createVersion(args: CreateVersionArgs): Promise<ObjectRow>;
-  /** Size and mtime (ctime follows) of a version with no copy yet, and of its cache entry. EBUSY once it has a copy. */
-  setObjectSize(uuid: string, version: number, size: number, mtime: number): Promise<ObjectRow>;
+  /**
+   * Size and mtime (ctime follows) of a version with no copy yet, and of its
+   * cache entry, then `attrs` (set while the file was open), in the same
+   * commit. EBUSY once it has a copy.
+   */
+  setObjectSize(uuid: string, version: number, size: number, mtime: number, opts?: CommitOpts & { attrs?: Partial<PosixAttrs> }): Promise<ObjectRow>;
   /** Inserts or replaces entries; ENOENT when their version does not exist. */
-  upsertCacheEntries(entries: CacheEntryInput[]): Promise<void>;
+  upsertCacheEntries(entries: CacheEntryInput[], opts?: CommitOpts): Promise<void>;
   getCacheEntry(uuid: string, version: number): Promise<CacheEntryRow | null>;
   listCacheEntries(filter?: { states?: CacheEntryState[] }): Promise<CacheEntryRow[]>;
   /** Returns how many existed. */
-  deleteCacheEntries(keys: { uuid: string; version: number }[]): Promise<number>;
+  deleteCacheEntries(keys: { uuid: string; version: number }[], opts?: CommitOpts): Promise<number>;
 
   // logs
   addLog(log: NewLog): Promise<void>;

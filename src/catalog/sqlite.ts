@@ -6,7 +6,7 @@
  */
 import { pidAlive } from './base.js';
 import type {
-  BeginPutArgs, CacheEntryInput, CacheEntryRow, CacheEntryState, Catalog, CommitPutArgs, CopyRow, CreateVersionArgs, DirRow, DrivePatch, DriveRow, ExtentRow, ExtentState, Family, LibraryElement,
+  BeginPutArgs, CacheEntryInput, CommitOpts, CacheEntryRow, CacheEntryState, Catalog, CommitPutArgs, CopyRow, CreateVersionArgs, DirRow, DrivePatch, DriveRow, ExtentRow, ExtentState, Family, LibraryElement,
   ListMode, LogFilter, LogRow, MediumPatch, MediumRow, NewExtent, NewLog, NewMedium, NsEntry, ObjectFilter, ObjectRow,
   ObjectSelector, PosixAttrs, PutReservation, SymlinkRow,
 } from './interface.js';
@@ -44,8 +44,11 @@ export class SqliteCatalog implements Catalog {
     };
   }
 
-  private async w<T>(fn: (c: Ctx) => T): Promise<T> {
-    return this.c.conn.write(() => fn(this.c));
+  /** One write transaction; unless `durable: false`, resolved once the commit is durable (Connection.sync). */
+  private async w<T>(fn: (c: Ctx) => T, opts?: CommitOpts): Promise<T> {
+    const out = this.c.conn.write(() => fn(this.c));
+    if (opts?.durable !== false) await this.c.conn.sync();
+    return out;
   }
 
   private async r<T>(fn: (c: Ctx) => T): Promise<T> {
@@ -56,9 +59,18 @@ export class SqliteCatalog implements Catalog {
     this.c.conn.close();
   }
 
+  sync(): Promise<void> {
+    return this.c.conn.sync();
+  }
+
   /** Benchmarks and imports only: alive objects without copies, one transaction for the whole batch. */
   bulkInsertObjects(objects: readonly BulkObject[]): Promise<number> {
     return this.w((c) => bulkInsertObjects(c, objects));
+  }
+
+  /** Whether a commit is not yet known durable, for tests of what syncs and what does not. */
+  get syncPending(): boolean {
+    return this.c.conn.syncPending;
   }
 
   /** Query plan of `sql`, for tests that guard index use. */
@@ -95,12 +107,12 @@ export class SqliteCatalog implements Catalog {
   getObject(sel: ObjectSelector & { mode?: ListMode }): Promise<ObjectRow | null> { return this.r((c) => obj.getObject(c, sel)); }
   listObjects(f?: ObjectFilter): Promise<ObjectRow[]> { return this.r((c) => obj.listObjects(c, f)); }
   countObjects(mode?: ListMode): Promise<number> { return this.r((c) => obj.countObjects(c, mode)); }
-  deprecate(oid: string): Promise<ObjectRow> { return this.w((c) => obj.deprecate(c, oid)); }
+  deprecate(oid: string, o?: CommitOpts): Promise<ObjectRow> { return this.w((c) => obj.deprecate(c, oid), o); }
   undelete(oid: string, uuid?: string): Promise<ObjectRow> { return this.w((c) => obj.undelete(c, oid, uuid)); }
   hardDelete(oid: string, uuid?: string): Promise<ExtentRow[]> { return this.w((c) => obj.hardDelete(c, oid, uuid)); }
   renameObject(oid: string, newOid: string): Promise<ObjectRow> { return this.w((c) => obj.renameObject(c, oid, newOid)); }
-  setObjectAttrs(oid: string, patch: Partial<PosixAttrs>): Promise<ObjectRow> { return this.w((c) => obj.setObjectAttrs(c, oid, patch)); }
-  setUserMd(oid: string, md: Record<string, string>): Promise<ObjectRow> { return this.w((c) => obj.setUserMd(c, oid, md)); }
+  setObjectAttrs(oid: string, patch: Partial<PosixAttrs>, o?: CommitOpts): Promise<ObjectRow> { return this.w((c) => obj.setObjectAttrs(c, oid, patch), o); }
+  setUserMd(oid: string, md: Record<string, string>, o?: CommitOpts): Promise<ObjectRow> { return this.w((c) => obj.setUserMd(c, oid, md), o); }
 
   // copies and extents
   listCopies(uuid: string, version: number): Promise<CopyRow[]> { return this.r((c) => ext.listCopies(c, uuid, version)); }
@@ -114,24 +126,26 @@ export class SqliteCatalog implements Catalog {
   // namespace
   lookup(path: string): Promise<NsEntry | null> { return this.r((c) => ns.lookup(c, path)); }
   readdir(path: string): Promise<NsEntry[]> { return this.r((c) => ns.readdir(c, path)); }
-  mkdir(path: string, attrs: PosixAttrs, opts?: { parents?: boolean }): Promise<DirRow> { return this.w((c) => ns.mkdir(c, path, attrs, opts)); }
-  rmdir(path: string): Promise<void> { return this.w((c) => ns.rmdir(c, path)); }
-  symlink(path: string, target: string, attrs: PosixAttrs): Promise<SymlinkRow> { return this.w((c) => ns.symlink(c, path, target, attrs)); }
-  unlinkSymlink(path: string): Promise<void> { return this.w((c) => ns.unlinkSymlink(c, path)); }
-  setEntryAttrs(path: string, patch: Partial<PosixAttrs>): Promise<NsEntry> { return this.w((c) => ns.setEntryAttrs(c, path, patch)); }
-  rename(src: string, dst: string): Promise<void> { return this.w((c) => ns.rename(c, src, dst)); }
+  mkdir(path: string, attrs: PosixAttrs, opts?: { parents?: boolean } & CommitOpts): Promise<DirRow> {
+    return this.w((c) => ns.mkdir(c, path, attrs, { parents: opts?.parents }), opts);
+  }
+  rmdir(path: string, o?: CommitOpts): Promise<void> { return this.w((c) => ns.rmdir(c, path), o); }
+  symlink(path: string, target: string, attrs: PosixAttrs, o?: CommitOpts): Promise<SymlinkRow> { return this.w((c) => ns.symlink(c, path, target, attrs), o); }
+  unlinkSymlink(path: string, o?: CommitOpts): Promise<void> { return this.w((c) => ns.unlinkSymlink(c, path), o); }
+  setEntryAttrs(path: string, patch: Partial<PosixAttrs>, o?: CommitOpts): Promise<NsEntry> { return this.w((c) => ns.setEntryAttrs(c, path, patch), o); }
+  rename(src: string, dst: string, o?: CommitOpts): Promise<void> { return this.w((c) => ns.rename(c, src, dst), o); }
 
   // versions written through the disk cache, and its entries
   async createVersion(args: CreateVersionArgs): Promise<ObjectRow> {
-    return this.c.conn.write(() => cache.createVersion(this.c, args), { durable: args.durable });
+    return this.w((c) => cache.createVersion(c, args), { durable: args.durable });
   }
-  setObjectSize(uuid: string, version: number, size: number, mtime: number): Promise<ObjectRow> {
-    return this.w((c) => cache.setObjectSize(c, uuid, version, size, mtime));
+  setObjectSize(uuid: string, version: number, size: number, mtime: number, o?: CommitOpts & { attrs?: Partial<PosixAttrs> }): Promise<ObjectRow> {
+    return this.w((c) => cache.setObjectSize(c, uuid, version, size, mtime, o?.attrs), o);
   }
-  upsertCacheEntries(e: CacheEntryInput[]): Promise<void> { return this.w((c) => cache.upsertCacheEntries(c, e)); }
+  upsertCacheEntries(e: CacheEntryInput[], o?: CommitOpts): Promise<void> { return this.w((c) => cache.upsertCacheEntries(c, e), o); }
   getCacheEntry(uuid: string, version: number): Promise<CacheEntryRow | null> { return this.r((c) => cache.getCacheEntry(c, uuid, version)); }
   listCacheEntries(f?: { states?: CacheEntryState[] }): Promise<CacheEntryRow[]> { return this.r((c) => cache.listCacheEntries(c, f)); }
-  deleteCacheEntries(keys: { uuid: string; version: number }[]): Promise<number> { return this.w((c) => cache.deleteCacheEntries(c, keys)); }
+  deleteCacheEntries(keys: { uuid: string; version: number }[], o?: CommitOpts): Promise<number> { return this.w((c) => cache.deleteCacheEntries(c, keys), o); }
 
   // logs and state
   addLog(log: NewLog): Promise<void> { return this.w((c) => journal.addLog(c, log)); }

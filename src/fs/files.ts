@@ -11,7 +11,7 @@ import type { AttrCache } from './attrCache.js';
 import type { CacheOpen, OpenFiles } from './handles.js';
 import { parentPath } from './paths.js';
 import { withType } from './stat.js';
-import { O_ACCMODE, O_EXCL, O_TRUNC, S_IFREG, S_ISGID, type Caller } from './types.js';
+import { LAZY, O_ACCMODE, O_EXCL, O_TRUNC, S_IFREG, S_ISGID, type Caller } from './types.js';
 
 export class FileOps {
   constructor(
@@ -85,7 +85,7 @@ export class FileOps {
     // Same size: nothing would change but a new version of an archived file.
     if (size === row.size) {
       const now = Date.now();
-      await this.catalog.setObjectAttrs(path, { mtime: now, ctime: now });
+      await this.catalog.setObjectAttrs(path, { mtime: now, ctime: now }, LAZY);
       this.attrs.invalidate(path);
       return;
     }
@@ -117,15 +117,18 @@ export class FileOps {
       return;
     }
     try {
-      const obj = await this.cache.close(f.h);
+      // Attributes set while the file was open go in the commit of its size (one commit per file, not two).
+      let gen = f.pendingGen;
+      const obj = await this.cache.close(f.h, { attrs: { ...f.pending } });
       this.attrs.invalidate(obj.oid, f.h.oid);
+      if (gen === f.pendingGen && applied(obj, f.pending)) return;
       // Attributes may still arrive while they are written: write until none did.
       while (Object.keys(f.pending).length > 0) {
-        const gen = f.pendingGen;
+        gen = f.pendingGen;
         // Renames may have happened since open: find the generation where it is now.
         const alive = await this.catalog.getObject({ uuid: f.uuid });
         if (!alive) return;
-        await this.catalog.setObjectAttrs(alive.oid, { ...f.pending });
+        await this.catalog.setObjectAttrs(alive.oid, { ...f.pending }, LAZY);
         this.attrs.invalidate(alive.oid);
         if (gen === f.pendingGen) return;
       }
@@ -156,6 +159,11 @@ export class FileOps {
     delete f.pending.mtime;
     delete f.pending.ctime;
   }
+}
+
+/** Whether `row` already has every attribute of `patch` (close committed them with the size). */
+function applied(row: ObjectRow, patch: Partial<PosixAttrs>): boolean {
+  return (Object.keys(patch) as (keyof PosixAttrs)[]).every((k) => row[k] === patch[k]);
 }
 
 export function fileRow(path: string, e: NsEntry | null): ObjectRow {

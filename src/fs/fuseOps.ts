@@ -62,6 +62,7 @@ export function fuseOps(vfs: Vfs, log: Logger): FuseOps {
     ftruncate: (path, fd, size, cb) => done('ftruncate', path, () => vfs.ftruncate(fd, size), cb),
     flush: (path, fd, cb) => done('flush', path, () => vfs.flush(fd), cb),
     fsync: (path, _datasync, fd, cb) => done('fsync', path, () => vfs.fsync(fd), cb),
+    fsyncdir: (path, _datasync, _fd, cb) => done('fsyncdir', path, () => vfs.fsyncdir(path), cb),
     release: (_path, fd, cb) => { vfs.releaseInBackground(fd); cb(0); },
 
     getxattr: (path, name, _pos, cb) => answer('getxattr', path, () => vfs.getxattr(path, name), (v) => cb(0, v), cb),

@@ -15,6 +15,13 @@ export interface Caller {
 
 export const ROOT_CALLER: Caller = { uid: 0, gid: 0, pid: 0 };
 
+/**
+ * How the mount commits its namespace and attribute changes: lazily, as a
+ * local file system keeps metadata in memory until fsync. A killed service
+ * loses none of them; fsync and fsyncdir make them durable (Catalog.sync).
+ */
+export const LAZY = { durable: false } as const;
+
 /** What getattr answers. Times are milliseconds since the epoch. */
 export interface Stat {
   mode: number;

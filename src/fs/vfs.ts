@@ -17,7 +17,7 @@ import { baseName, catalogPath, CONTROL, controlPart, parentPath, refuseControl 
 import { chmodPatch, chownPatch, utimensPatch } from './setattr.js';
 import { statOfEntry } from './stat.js';
 import { libraryStatFs } from './statfs.js';
-import { O_ACCMODE, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, S_ISGID, type Caller, type Stat, type StatFs, type TimeArg, type VfsDeps } from './types.js';
+import { LAZY, O_ACCMODE, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, S_ISGID, type Caller, type Stat, type StatFs, type TimeArg, type VfsDeps } from './types.js';
 import { Xattrs, type XattrTarget } from './xattrs.js';
 
 const RELATIME_MS = 24 * 3600 * 1000;
@@ -123,7 +123,7 @@ export class Vfs {
     const now = Date.now();
     // Directories inherit setgid, so that a whole tree keeps the group.
     const sgid = owner.parentMode & S_ISGID;
-    const row = await this.deps.catalog.mkdir(path, { mode: S_IFDIR | (mode & 0o7777) | sgid, uid: owner.uid, gid: owner.gid, atime: now, mtime: now, ctime: now });
+    const row = await this.deps.catalog.mkdir(path, { mode: S_IFDIR | (mode & 0o7777) | sgid, uid: owner.uid, gid: owner.gid, atime: now, mtime: now, ctime: now }, LAZY);
     this.attrs.put(path, { type: 'dir', row });
     this.attrs.invalidate(parentPath(path));
   }
@@ -132,7 +132,7 @@ export class Vfs {
     const path = catalogPath(p);
     refuseControl(path);
     this.attrs.invalidateTree(path);
-    await this.deps.catalog.rmdir(path);
+    await this.deps.catalog.rmdir(path, LAZY);
     this.attrs.invalidateTree(path);
     this.attrs.invalidate(parentPath(path));
   }
@@ -142,7 +142,7 @@ export class Vfs {
     refuseControl(path);
     const owner = await this.files.newOwner(path, c);
     const now = Date.now();
-    const row = await this.deps.catalog.symlink(path, target, { mode: S_IFLNK | 0o777, uid: owner.uid, gid: owner.gid, atime: now, mtime: now, ctime: now });
+    const row = await this.deps.catalog.symlink(path, target, { mode: S_IFLNK | 0o777, uid: owner.uid, gid: owner.gid, atime: now, mtime: now, ctime: now }, LAZY);
     this.attrs.put(path, { type: 'symlink', row });
     this.attrs.invalidate(parentPath(path));
   }
@@ -154,8 +154,9 @@ export class Vfs {
     const e = await this.entry(path);
     this.attrs.invalidate(path);
     if (e.type === 'dir') throw new DeimosError('EISDIR', `'${p}' is a directory`, 'use rmdir');
-    if (e.type === 'symlink') await this.deps.catalog.unlinkSymlink(path);
-    else await this.deps.catalog.deprecate(path);
+    // A removed file stays undeletable (its version is deprecated, not dropped): a lazy commit loses no data.
+    if (e.type === 'symlink') await this.deps.catalog.unlinkSymlink(path, LAZY);
+    else await this.deps.catalog.deprecate(path, LAZY);
     this.attrs.invalidate(path, parentPath(path));
   }
 
@@ -166,7 +167,7 @@ export class Vfs {
     refuseControl(d);
     this.attrs.invalidateTree(s);
     this.attrs.invalidateTree(d);
-    await this.deps.catalog.rename(s, d);
+    await this.deps.catalog.rename(s, d, LAZY);
     this.attrs.invalidateTree(s);
     this.attrs.invalidateTree(d);
     this.attrs.invalidate(parentPath(s), parentPath(d));
@@ -258,6 +259,15 @@ export class Vfs {
     return this.files.fsync(fd);
   }
 
+  /**
+   * fsyncdir(2): the names in the mount (catalog commits) and those of the
+   * cache files behind them become durable. File bytes need fsync of the file.
+   */
+  async fsyncdir(_p: string): Promise<void> {
+    await this.deps.cache.syncNames();
+    await this.deps.catalog.sync();
+  }
+
   release(fd: number): Promise<void> {
     return this.files.release(fd);
   }
@@ -309,7 +319,7 @@ export class Vfs {
     const now = Date.now();
     if (row.atime > row.mtime && now - row.atime < RELATIME_MS) return;
     if (this.table.writersOf(row.uuid).length > 0) return;
-    this.deps.catalog.setObjectAttrs(path, { atime: now })
+    this.deps.catalog.setObjectAttrs(path, { atime: now }, LAZY)
       .then(() => this.attrs.invalidate(path))
       .catch((err: unknown) => this.deps.log.debug({ err, path }, 'atime not updated'));
   }
@@ -342,7 +352,7 @@ export class Vfs {
     const changes = (Object.keys(patch) as (keyof PosixAttrs)[]).filter((k) => k !== 'ctime' && patch[k] !== e.row[k]);
     if (changes.length === 0) return;
     this.attrs.invalidate(path);
-    const after = await this.deps.catalog.setEntryAttrs(path, patch);
+    const after = await this.deps.catalog.setEntryAttrs(path, patch, LAZY);
     this.attrs.put(path, after);
   }
 

@@ -254,12 +254,23 @@ test('deimos mount detaches; umount, fusermount -u and SIGTERM stop it cleanly; 
     // Recovered dirty files are flushed at start.
     t.regex(await sh(`getfattr --only-values -n user.deimos.state '${mnt}/dirty.txt'`), /^(dirty|flushing|online)$/);
     await writeFile(join(mnt, 'second.txt'), 'written before a crash\n');
+    // Closes and fsyncs commit differently (lazily / synced): neither loses anything to a killed service.
+    const src = join(s2.root, 'src');
+    for (let i = 0; i < 30; i++) {
+      await mkdir(join(src, `d${i % 4}`), { recursive: true });
+      await writeFile(join(src, `d${i % 4}`, `f${i}`), randomBytes(i * 97));
+    }
+    await sh(`tar -C '${s2.root}' -cf '${s2.root}/src.tar' src && tar -C '${mnt}' -xf '${s2.root}/src.tar'`);
+    await writeFile(join(s2.root, 'big'), randomBytes(3 << 20));
+    await sh(`dd if='${s2.root}/big' of='${mnt}/synced.bin' bs=64k conv=fsync status=none`);
 
     // A killed service leaves "Transport endpoint is not connected"; the next mount clears it.
     process.kill(Number(await readFile(lock, 'utf8')), 'SIGKILL');
     await waitFor('stale mount', async () => lstat(join(mnt, 'dirty.txt')).then(() => false, (e: NodeJS.ErrnoException) => e.code === 'ENOTCONN'));
     await s2.ok(['mount', mnt]);
     t.is(await readFile(join(mnt, 'second.txt'), 'utf8'), 'written before a crash\n');
+    t.is(await sh(`diff -r '${src}' '${mnt}/src' && echo same`), 'same\n', 'every file tar closed');
+    t.true((await readFile(join(mnt, 'synced.bin'))).equals(await readFile(join(s2.root, 'big'))), 'the fsynced file');
     await s2.ok(['flush', '--wait']);
     t.is(await sh(`getfattr --only-values -n user.deimos.state '${mnt}/dirty.txt'`), 'online');
 

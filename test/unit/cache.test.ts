@@ -1,5 +1,7 @@
 /** The disk cache on directory media: versions, write-back thresholds, cancel on modify, retries. */
+import { open } from 'node:fs/promises';
 import test from 'ava';
+import type { SqliteCatalog } from '../../src/catalog/index.js';
 import { ATTRS, bytes, cacheEnv, next, readAll, sleepReal, storeBytes, writeAll, writeFile } from './cacheEnv.js';
 
 test('a created file is a dirty version at once; closes update it in place, no version per close', async (t) => {
@@ -30,6 +32,48 @@ test('a created file is a dirty version at once; closes update it in place, no v
   await cache.close(r);
   await t.throwsAsync(cache.close(r), { code: 'EBADF' });
   await t.throwsAsync(cache.create('p/a', ATTRS, { exclusive: true }), { code: 'EEXIST' });
+});
+
+// Serial: it counts the fdatasyncs of the whole process.
+test.serial('close commits lazily; fsync (through any handle) and the flusher make file and catalog durable', async (t) => {
+  const env = await cacheEnv(t);
+  const { cache } = env;
+  const catalog = env.catalog as SqliteCatalog;
+  await catalog.sync();
+  const h = await cache.create('s/a', ATTRS);
+  await writeAll(h, bytes(3000));
+  const row = await cache.close(h, { attrs: { mtime: 1234 } });
+  t.like(row, { size: 3000, mtime: 1234 }, 'attributes set while open commit with the size');
+  t.true(catalog.syncPending, 'close does not wait for a sync');
+  // fsync of a read-only handle opened after the close makes the closed version durable, as on a local file system.
+  const r = await cache.open(row, { write: false, truncate: false });
+  await r.fsync();
+  t.false(catalog.syncPending);
+  await cache.close(r);
+  const w = await cache.open(row, { write: true, truncate: false });
+  await writeAll(w, bytes(10, 2), 3000);
+  await w.fsync();
+  t.false(catalog.syncPending);
+  t.like(await catalog.getObject({ oid: 's/a' }), { size: 3010 }, 'fsync commits the size');
+  await writeAll(w, bytes(10, 3), 3010);
+  await cache.close(w);
+  t.true(catalog.syncPending);
+  // Count fdatasyncs of any file from here on (the prototype all FileHandles share).
+  const probe = await open(env.root, 'r');
+  const proto = Object.getPrototypeOf(probe) as { datasync(): Promise<void> };
+  await probe.close();
+  const datasync = proto.datasync;
+  let datasyncs = 0;
+  proto.datasync = function (this: unknown) { datasyncs++; return datasync.call(this); };
+  t.teardown(() => { proto.datasync = datasync; });
+  const put = env.store.putCopyFromSource.bind(env.store);
+  const atPut: { pending: boolean; datasyncs: number }[] = [];
+  env.store.putCopyFromSource = (...a) => { atPut.push({ pending: catalog.syncPending, datasyncs }); return put(...a); };
+  await cache.flush([row], { wait: true });
+  t.is(atPut.length, 1);
+  t.false(atPut[0]!.pending, 'the catalog is synced before the store gets the file');
+  t.true(atPut[0]!.datasyncs > 0, 'the file is fdatasynced before the store gets it');
+  t.deepEqual(await storeBytes(env.store, (await catalog.getObject({ oid: 's/a' }))!), Buffer.concat([bytes(3000), bytes(10, 2), bytes(10, 3)]));
 });
 
 test('flush by count: nothing before flush_nb files, all of them at the flush_nb-th close', async (t) => {

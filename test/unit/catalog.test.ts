@@ -16,6 +16,11 @@ import { runCatalogContract } from './catalog.contract.js';
 import { addDirMedium, putObject } from './catalog-contract/helpers.js';
 
 const tmpDirs: string[] = [];
+function tempFileIn(): string {
+  const d = mkdtempSync(join(tmpdir(), 'deimos-catalog-'));
+  tmpDirs.push(d);
+  return join(d, 'catalog.db');
+}
 function tempFile(): string {
   const d = mkdtempSync(join(tmpdir(), 'deimos-catalog-'));
   tmpDirs.push(d);
@@ -72,6 +77,38 @@ test('sqlite: two connections on one file see each other\'s writes', async (t) =
   t.is(await b.getState('k'), 'v');
   await a.close();
   await b.close();
+});
+
+test('sqlite: durable writes resolve synced; lazy ones wait for the next durable write or sync(), and are visible at once', async (t) => {
+  const cat = new SqliteCatalog(tempFileIn());
+  t.teardown(() => cat.close());
+  await cat.sync();
+  t.false(cat.syncPending);
+  await cat.mkdir('lazy', { mode: 0o40755, uid: 0, gid: 0, atime: 1, mtime: 1, ctime: 1 }, { durable: false });
+  t.true(cat.syncPending, 'a lazy commit is not synced');
+  t.is((await cat.lookup('lazy'))?.type, 'dir');
+  await cat.sync();
+  t.false(cat.syncPending);
+  await cat.setEntryAttrs('lazy', { mtime: 2 }, { durable: false });
+  t.true(cat.syncPending);
+  // A durable write syncs the lazy ones before it (the WAL is ordered); concurrent ones share fsyncs.
+  await Promise.all([cat.setState('a', '1'), cat.setState('b', '2'), cat.setEntryAttrs('lazy', { mtime: 3 })]);
+  t.false(cat.syncPending);
+  await cat.close();
+  await t.throwsAsync(cat.sync(), { code: 'EBADF' });
+});
+
+test('sqlite: lazy commits survive a killed process', async (t) => {
+  const file = tempFile();
+  await (await openCatalog(file)).close();
+  const child = fork(fileURLToPath(new URL('./catalog-lazy-child.js', import.meta.url)), [file], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+  const made = await new Promise<number>((resolve) => child.on('message', (n) => resolve(n as number)));
+  child.kill('SIGKILL');
+  await new Promise((r) => child.on('exit', r));
+  const cat = await openCatalog(file);
+  t.teardown(() => cat.close());
+  t.is(made, 50);
+  t.is((await cat.readdir('')).length, 50);
 });
 
 test('sqlite: concurrent beginPut of one oid from two connections: exactly one wins', async (t) => {

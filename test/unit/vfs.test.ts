@@ -5,7 +5,7 @@
  */
 import test from 'ava';
 import type { DiskCache } from '../../src/cache/index.js';
-import type { Catalog } from '../../src/catalog/index.js';
+import type { Catalog, SqliteCatalog } from '../../src/catalog/index.js';
 import { O_EXCL, O_WRONLY, ROOT_CALLER, S_IFREG, Vfs, type Caller } from '../../src/fs/index.js';
 import { runFsSuite } from '../helpers/fsSuite.js';
 import { vfsOser } from '../helpers/vfsOser.js';
@@ -44,6 +44,20 @@ async function file(vfs: Vfs, path: string, data: string, c: Caller = ROOT_CALLE
   await vfs.write(fd, Buffer.from(data), data.length, 0);
   await vfs.release(fd);
 }
+
+test('namespace changes commit lazily; fsyncdir makes them durable', async (t) => {
+  const { vfs, catalog } = await makeEnv();
+  const sqlite = catalog as SqliteCatalog;
+  await catalog.sync();
+  await vfs.mkdir('/d', 0o755, ROOT_CALLER);
+  await vfs.symlink('x', '/d/l', ROOT_CALLER);
+  await vfs.rename('/d/l', '/d/m', ROOT_CALLER);
+  await vfs.chmod('/d', 0o700, ROOT_CALLER);
+  t.true(sqlite.syncPending, 'no sync per change');
+  t.is((await vfs.getattr('/d')).mode & 0o7777, 0o700);
+  await vfs.fsyncdir('/d');
+  t.false(sqlite.syncPending);
+});
 
 test('new entries belong to their caller; setgid directories pass their group on', async (t) => {
   const { vfs } = await makeEnv();

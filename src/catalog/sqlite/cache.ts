@@ -6,11 +6,11 @@
 import { randomUUID } from 'node:crypto';
 import { DeimosError } from '../../core/errors.js';
 import { IMPLICIT_DIR_MODE, validateOid } from '../base.js';
-import type { CacheEntryInput, CacheEntryRow, CacheEntryState, CreateVersionArgs, ObjectRow } from '../interface.js';
+import type { CacheEntryInput, CacheEntryRow, CacheEntryState, CreateVersionArgs, ObjectRow, PosixAttrs } from '../interface.js';
 import type { Ctx } from './context.js';
 import { validateUserMd } from './objects.js';
 import { insertObject, takeOverPutLock } from './put.js';
-import { OBJECT_COLS, toObject } from './rows.js';
+import { ATTR_COLUMNS, OBJECT_COLS, patchColumns, toObject } from './rows.js';
 import { allocIno, checkFreeForObject, ensureParents, getAliveObject } from './tree.js';
 
 const STATES: readonly CacheEntryState[] = ['dirty', 'flushing', 'clean', 'staging'];
@@ -62,7 +62,7 @@ export function createVersion(c: Ctx, a: CreateVersionArgs): ObjectRow {
   return row;
 }
 
-export function setObjectSize(c: Ctx, uuid: string, version: number, size: number, mtime: number): ObjectRow {
+export function setObjectSize(c: Ctx, uuid: string, version: number, size: number, mtime: number, attrs: Partial<PosixAttrs> = {}): ObjectRow {
   checkSize(size);
   const q = c.conn;
   const r = q.stmt(`SELECT ${OBJECT_COLS} FROM objects WHERE uuid = ? AND version = ?`).get(uuid, version);
@@ -74,7 +74,12 @@ export function setObjectSize(c: Ctx, uuid: string, version: number, size: numbe
   }
   q.stmt('UPDATE objects SET size = ?, mtime = ?, ctime = max(ctime, ?) WHERE uuid = ? AND version = ?').run(size, mtime, mtime, uuid, version);
   q.stmt('UPDATE cache_entries SET size = ? WHERE uuid = ? AND version = ?').run(size, uuid, version);
-  return { ...row, size, mtime, ctime: Math.max(row.ctime, mtime) };
+  const out = { ...row, size, mtime, ctime: Math.max(row.ctime, mtime) };
+  // Times and modes set while the file was open (tar, cp -p) land in the same commit.
+  const { sets, values } = patchColumns(attrs, ATTR_COLUMNS, (_k, v) => v);
+  if (sets.length === 0) return out;
+  q.stmt(`UPDATE objects SET ${sets.join(', ')} WHERE uuid = ? AND version = ?`).run(...values, uuid, version);
+  return toObject(q.stmt(`SELECT ${OBJECT_COLS} FROM objects WHERE uuid = ? AND version = ?`).get(uuid, version) as object);
 }
 
 export function upsertCacheEntries(c: Ctx, entries: readonly CacheEntryInput[]): void {

@@ -1,9 +1,19 @@
 /**
- * One SQLite connection with what every catalog query needs: durable WAL
- * settings, a cache of prepared statements, the one transaction wrapper, and
- * the mapping of SQLite failures to errnos. Nothing above this file sees an
- * SqliteError.
+ * One SQLite connection with what every catalog query needs: WAL settings
+ * and the sync that makes commits durable, a cache of prepared statements,
+ * the one transaction wrapper, and the mapping of SQLite failures to errnos.
+ * Nothing above this file sees an SqliteError.
+ *
+ * Durability: commits run with synchronous=NORMAL, so COMMIT writes the WAL
+ * frames (a killed process loses nothing: the kernel has them) without
+ * fsync; `sync()` then fsyncs the WAL off the event loop, once for every
+ * commit made before it (group commit). A durable catalog method resolves
+ * only after that sync, as it did when COMMIT fsynced (synchronous=FULL),
+ * but better-sqlite3 is synchronous: a FULL commit blocked every FUSE op and
+ * flush for its fsync, several times per small file.
  */
+import { open } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { DeimosError } from '../../core/errors.js';
 import { compilePattern } from '../base.js';
@@ -20,6 +30,15 @@ export class Connection {
   private readonly stmts = new Map<string, Database.Statement>();
   /** Patterns seen by the regexp() SQL function; a query calls it once per row. */
   private readonly patterns = new Map<string, RegExp>();
+  /** Commits made so far (the migrations at open count as one), and how many of them a sync() made durable. */
+  private commits = 1;
+  private syncedCommits = 0;
+  /** The fsync running now, if any: later callers wait for it, then start one that covers them. */
+  private syncing: Promise<void> | null = null;
+  /** The WAL of the file SQLite opened (symlinks resolved as SQLite does); null in memory. */
+  private walFile: string | null = null;
+  /** Inode of the WAL whose name was last made durable (SQLite recreates the file after the last connection closes). */
+  private walIno = -1;
 
   constructor(file: string, opts: ConnectionOptions = {}) {
     const busy = opts.busyTimeoutMs ?? 5000;
@@ -31,8 +50,8 @@ export class Connection {
     try {
       this.db.pragma(`busy_timeout = ${busy}`);
       if (!opts.readonly) this.db.pragma('journal_mode = WAL');
-      // An acknowledged put must survive a power loss: fsync the WAL at each commit.
-      this.db.pragma('synchronous = FULL');
+      // Commits are made durable by sync(), off the event loop (see the top of this file).
+      this.db.pragma('synchronous = NORMAL');
       this.db.pragma('foreign_keys = ON');
       // The default 8 MiB page cache makes every lookup in a catalog of a
       // million objects (random uuids, oid order ≠ insertion order) a read
@@ -51,6 +70,9 @@ export class Connection {
         return re.test(value) ? 1 : 0;
       });
       if (!opts.readonly) migrate(this.db);
+      // The name SQLite itself uses, so that sync() fsyncs the WAL it writes (also when `file` is a symlink).
+      const main = (this.db.pragma('database_list') as { name: string; file: string }[]).find((d) => d.name === 'main');
+      if (main?.file) this.walFile = `${main.file}-wal`;
     } catch (e) {
       this.db.close();
       throw mapSqliteError(e, `cannot open the catalog ${file}`);
@@ -70,18 +92,70 @@ export class Connection {
   /**
    * Runs `fn` as one IMMEDIATE transaction: the write lock is taken at BEGIN,
    * so a busy database shows up there (after busy_timeout) and never as a
-   * failed upgrade half-way through.
+   * failed upgrade half-way through. The commit is durable after the next
+   * sync(); commits reach the disk in order, so a later one is never
+   * durable without this one.
    */
-  write<T>(fn: () => T, opts: { durable?: boolean } = {}): T {
-    if (opts.durable !== false) return this.txn('BEGIN IMMEDIATE', fn);
-    // In WAL mode a commit without fsync is still ordered: the next durable
-    // commit (or checkpoint) fsyncs the log with this one in it.
+  write<T>(fn: () => T): T {
+    const out = this.txn('BEGIN IMMEDIATE', fn);
+    this.commits++;
+    return out;
+  }
+
+  /** Whether a commit is not yet known durable. */
+  get syncPending(): boolean {
+    return this.syncedCommits < this.commits;
+  }
+
+  /**
+   * Makes every commit made so far durable: fsyncs the WAL file on the
+   * libuv pool. Every commit has written its frames before this is called,
+   * and fsync covers a file's pages whichever descriptor asks. Frames that a
+   * checkpoint moved into the database file are durable already (with
+   * synchronous=NORMAL SQLite fsyncs the WAL before a checkpoint and the
+   * database after it), and a WAL restarted after one holds only later
+   * commits, which this fsync covers. Concurrent callers share fsyncs.
+   */
+  async sync(): Promise<void> {
     this.checkOpen();
-    this.stmt('PRAGMA synchronous = NORMAL').run();
+    const upTo = this.commits;
+    while (this.syncedCommits < upTo) {
+      if (this.syncing) {
+        // It may have started before our commit: wait, then look again.
+        await this.syncing;
+        continue;
+      }
+      const covers = this.commits;
+      this.syncing = this.fsyncWal()
+        .then(() => { this.syncedCommits = Math.max(this.syncedCommits, covers); })
+        .finally(() => { this.syncing = null; });
+      await this.syncing;
+    }
+  }
+
+  private async fsyncWal(): Promise<void> {
+    if (!this.walFile) return;
+    let fh;
     try {
-      return this.txn('BEGIN IMMEDIATE', fn);
+      fh = await open(this.walFile, 'r');
+    } catch (e) {
+      // No WAL: the last connection checkpointed it into the database (fsynced) and removed it.
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw syncError(e);
+    }
+    try {
+      await fh.sync();
+      // A new WAL file is durable only once its name is.
+      const { ino } = await fh.stat();
+      if (ino !== this.walIno) {
+        const dir = await open(dirname(this.walFile), 'r');
+        try { await dir.sync(); } finally { await dir.close(); }
+        this.walIno = ino;
+      }
+    } catch (e) {
+      throw syncError(e);
     } finally {
-      this.stmt('PRAGMA synchronous = FULL').run();
+      await fh.close();
     }
   }
 
@@ -119,6 +193,10 @@ export class Connection {
   close(): void {
     if (this.db.open) this.db.close();
   }
+}
+
+function syncError(e: unknown): DeimosError {
+  return new DeimosError('EIO', `cannot sync the catalog's log: ${(e as Error).message}`, 'check the disk holding the catalog', { cause: e });
 }
 
 /** Maps anything thrown inside a transaction to a DeimosError. */

@@ -74,6 +74,16 @@ export function cacheContract(ct: ContractTest): void {
     t.like(await cat.createVersion({ oid: 'n', overwrite: true, attrs: fileAttrs(), expect: { uuid: u, version: 2 } }), { uuid: u, version: 2 });
   });
 
+  ct('setObjectSize commits attributes set while the file was open with the size', async (t, cat) => {
+    const o = await cat.createVersion({ oid: 'a', overwrite: false, attrs: fileAttrs(), cache: { file: 'fa' } });
+    const r = await cat.setObjectSize(o.uuid, 1, 7, T0 + 5, { durable: false, attrs: { mode: 0o100600, mtime: T0 - 1000, atime: T0 - 2000 } });
+    t.like(r, { size: 7, mode: 0o100600, mtime: T0 - 1000, atime: T0 - 2000 });
+    t.deepEqual(await cat.getObject({ oid: 'a' }), r);
+    t.like(await cat.getCacheEntry(o.uuid, 1), { size: 7 });
+    // Without attrs, the close's mtime stays.
+    t.like(await cat.setObjectSize(o.uuid, 1, 8, T0 + 9), { size: 8, mtime: T0 + 9, mode: 0o100600 });
+  });
+
   ct('setObjectSize changes a version with no copy and its cache entry, not an archived one', async (t, cat) => {
     await addDirMedium(cat);
     const o = await cat.createVersion({ oid: 'a', overwrite: false, attrs: fileAttrs(), cache: { file: 'f' } });
