@@ -326,8 +326,14 @@ export interface Catalog {
   setLibraryElements(elements: LibraryElement[]): Promise<void>;
 
   // objects: put protocol (begin → pending extents → commit | abort)
-  beginPut(args: BeginPutArgs): Promise<PutReservation>;
-  addPendingExtents(res: PutReservation, extents: NewExtent[]): Promise<ExtentRow[]>;
+  /**
+   * The first two steps of a put may commit lazily (`durable: false`):
+   * nothing is acknowledged before commitPut, whose synced commit makes
+   * them durable too (the WAL is one sequence). A power cut before it loses
+   * only the reservation of a put that never returned.
+   */
+  beginPut(args: BeginPutArgs, opts?: CommitOpts): Promise<PutReservation>;
+  addPendingExtents(res: PutReservation, extents: NewExtent[], opts?: CommitOpts): Promise<ExtentRow[]>;
   commitPut(args: CommitPutArgs): Promise<ObjectRow>;
   /** Marks the reservation's pending extents orphan and drops the reservation. */
   abortPut(res: PutReservation): Promise<ExtentRow[]>;

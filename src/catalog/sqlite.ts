@@ -97,8 +97,8 @@ export class SqliteCatalog implements Catalog {
   setLibraryElements(e: LibraryElement[]): Promise<void> { return this.w((c) => media.setLibraryElements(c, e)); }
 
   // put protocol
-  beginPut(args: BeginPutArgs): Promise<PutReservation> { return this.w((c) => put.beginPut(c, args)); }
-  addPendingExtents(res: PutReservation, e: NewExtent[]): Promise<ExtentRow[]> { return this.w((c) => put.addPendingExtents(c, res, e)); }
+  beginPut(args: BeginPutArgs, opts?: CommitOpts): Promise<PutReservation> { return this.w((c) => put.beginPut(c, args), opts); }
+  addPendingExtents(res: PutReservation, e: NewExtent[], opts?: CommitOpts): Promise<ExtentRow[]> { return this.w((c) => put.addPendingExtents(c, res, e), opts); }
   commitPut(args: CommitPutArgs): Promise<ObjectRow> { return this.w((c) => put.commitPut(c, args)); }
   abortPut(res: PutReservation): Promise<ExtentRow[]> { return this.w((c) => put.abortPut(c, res)); }
   listReservations(): Promise<PutReservation[]> { return this.r((c) => put.listReservations(c)); }

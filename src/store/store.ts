@@ -6,6 +6,9 @@ import type { IoScheduler } from '../scheduler/index.js';
 import { readObject, writeObject, type ObjectSink, type ObjectSource, type ReadReport } from '../layout/index.js';
 import { checkCopyName, checksumAlgos, parseFamily, resolveLayout } from './options.js';
 
+/** The steps of a put before its commit need no sync of their own (see Catalog.beginPut). */
+const LAZY = { durable: false } as const;
+
 export interface PutTarget {
   family?: string;
   layout?: string;
@@ -83,7 +86,7 @@ export class Store {
 
   async put(a: PutArgs): Promise<ObjectRow> {
     const t = this.target(a);
-    const res = await this.catalog.beginPut({ oid: a.oid, overwrite: a.overwrite ?? false, owner: process.pid });
+    const res = await this.catalog.beginPut({ oid: a.oid, overwrite: a.overwrite ?? false, owner: process.pid }, LAZY);
     try {
       const written = await this.writeCopy(res, t, a.source, a.onProgress);
       const now = Date.now();
@@ -114,7 +117,7 @@ export class Store {
       grouping: t.grouping,
       batch: t.batch,
       source: onProgress ? counted(source, onProgress) : source,
-      onPending: (extents) => this.catalog.addPendingExtents(res, extents),
+      onPending: (extents) => this.catalog.addPendingExtents(res, extents, LAZY),
     });
   }
 
@@ -236,7 +239,7 @@ export class Store {
       throw new DeimosError('EINVAL', `a copy of '${obj.oid}' version ${obj.version} needs ${obj.size} bytes, the source has ${source.size}`,
         'the version changed; read it again');
     }
-    const res = await this.catalog.beginPut({ oid: obj.oid, overwrite: true, owner: process.pid, copyOf: { uuid: obj.uuid, version: obj.version } });
+    const res = await this.catalog.beginPut({ oid: obj.oid, overwrite: true, owner: process.pid, copyOf: { uuid: obj.uuid, version: obj.version } }, LAZY);
     try {
       const written = await this.writeCopy(res, t, source, opts.onProgress);
       opts.beforeCommit?.();

@@ -2,11 +2,14 @@
 # The mount against the native cache disk, bindfs (a C FUSE passthrough: the
 # FUSE limit here) and rclone mount --vfs-cache-mode full (what sites run),
 # side by side in one run, REPS repetitions, medians in seconds.
-#   bash test/bench/fuse.sh [SIZE_MIB=1024] [FILES=10000] [REPS=3]
+#   bash test/bench/fuse.sh [SIZE_MIB=1024] [FILES=10000] [REPS=3] [FAMILY=tape]
+# FAMILY is where deimos flushes: `tape` (the product: grouped puts to the sim
+# library, DEIMOS_LIBRARY_TIME_SCALE=0.1 unless set) or `dir` (a directory
+# medium on the same disk, one put per file).
 # Needs root (FUSE mounts, drop_caches), bindfs, rclone, rsync; `npm run build` first.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-size=${1:-1024}; files=${2:-10000}; reps=${3:-3}
+size=${1:-1024}; files=${2:-10000}; reps=${3:-3}; family=${4:-tape}
 root=$(mktemp -d /var/tmp/deimos-fusebench.XXXXXX)
 deimos="$PWD/bin/deimos"
 export DEIMOS_HOME=$root/home DEIMOS_CONFIG=/dev/null DEIMOS_LOG_LEVEL=error
@@ -28,8 +31,14 @@ tar -C "$root" -cf "$root/tree.tar" tree
 mkdir -p "$root/native" "$root/bind-back" "$root/mnt-bindfs" "$root/rclone-back" "$root/rclone-cache" "$root/mnt-rclone" "$root/mnt-deimos" "$root/media"
 bindfs -o big_writes "$root/bind-back" "$root/mnt-bindfs"
 rclone mount --vfs-cache-mode full --cache-dir "$root/rclone-cache" "$root/rclone-back" "$root/mnt-rclone" --daemon
-"$deimos" dir add --unlock "$root/media" >/dev/null && "$deimos" dir format "$root/media" >/dev/null
-DEIMOS_CACHE_FAMILY=dir "$deimos" mount "$root/mnt-deimos" --cache-dir "$root/deimos-cache" --cache-size 100G >/dev/null
+if [ "$family" = tape ]; then
+  export DEIMOS_LIBRARY_TIME_SCALE=${DEIMOS_LIBRARY_TIME_SCALE:-0.1}
+  "$deimos" drive add --unlock 'st[0-3]' >/dev/null
+  "$deimos" tape add --type LTO9 --unlock 'L[00000-00003]L9' >/dev/null && "$deimos" tape format 'L[00000-00003]L9' >/dev/null
+else
+  "$deimos" dir add --unlock "$root/media" >/dev/null && "$deimos" dir format "$root/media" >/dev/null
+fi
+DEIMOS_CACHE_FAMILY=$family "$deimos" mount "$root/mnt-deimos" --cache-dir "$root/deimos-cache" --cache-size 100G >/dev/null
 for _ in $(seq 50); do mountpoint -q "$root/mnt-rclone" && break; sleep 0.2; done
 
 targets=(native mnt-bindfs mnt-rclone mnt-deimos)
@@ -59,5 +68,5 @@ for op in write read tarx lslR rsync; do
   printf '| %s | %.2f | %.2f | %.2f | %.2f | %.2f× | %.2f× |\n' "$label" "${m[native]}" "${m[mnt-bindfs]}" "${m[mnt-rclone]}" "${m[mnt-deimos]}" \
     "$(awk -v a="${m[mnt-bindfs]}" -v b="${m[mnt-deimos]}" 'BEGIN { print a / b }')" "$(awk -v a="${m[mnt-rclone]}" -v b="${m[mnt-deimos]}" 'BEGIN { print a / b }')"
 done
-echo "(seconds, medians of $reps; the ratios are speed: >1 means deimos is faster)"
+echo "(seconds, medians of $reps; the ratios are speed: >1 means deimos is faster; deimos flushes to $family)"
 "$deimos" umount "$root/mnt-deimos" >/dev/null
