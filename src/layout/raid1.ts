@@ -81,7 +81,7 @@ export async function readRaid1Split(ctx: LayoutContext, rows: ExtentRow[], sink
     const row = left.find((r) => r.medium === grant.candidate.medium && r.address === grant.candidate.address) ?? left[0]!;
     let problem;
     try {
-      problem = await readVerified(grant.io, row, sink, row.offset);
+      problem = await readVerified(grant.io, row, sink, row.offset, ctx.blockSize);
     } catch (error) {
       grant.release({ ok: false, error });
       throw error;

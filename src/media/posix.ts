@@ -4,9 +4,9 @@ import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Checksums } from '../catalog/interface.js';
 import { DeimosError, toDeimosError } from '../core/errors.js';
-import { encodeTrailer, readTrailer } from './extentFile.js';
+import { encodeTrailer, readFooter, readTrailer } from './extentFile.js';
 import { ExtentReader } from './extentReader.js';
-import type { ExtentHeader, MediumIO, MediumSpace, WrittenExtent } from './interface.js';
+import type { ExtentHeader, MediumIO, MediumSpace, PayloadReader, WrittenExtent } from './interface.js';
 import { checkDirectory, fsError, readLabel, syncDir } from './posixLabel.js';
 
 /** Chunks smaller than this are gathered into writes of this size; larger ones are written as they come. */
@@ -83,6 +83,37 @@ export class PosixMedium implements MediumIO {
       length: range.length,
       mapError: (e) => this.ioError(e, address, 'read'),
     });
+  }
+
+  async openPayload(address: string): Promise<PayloadReader> {
+    const file = this.fileOf(address);
+    const where = `${this.name}:${address}`;
+    let fh: FileHandle | null = null;
+    try {
+      fh = await open(file, 'r');
+      const st = await fh.stat();
+      const { payloadSize } = await readFooter(fh, st.size, where);
+      const opened = fh;
+      return {
+        size: payloadSize,
+        read: async (buf, position) => {
+          const want = Math.min(buf.length, payloadSize - position);
+          if (want <= 0) return 0;
+          try {
+            const { bytesRead } = await opened.read(buf, 0, want, position);
+            // The file shrank under us: report it rather than hand out a short payload silently.
+            if (bytesRead === 0) throw Object.assign(new Error('extent file ended early'), { code: 'EIO' });
+            return bytesRead;
+          } catch (e) {
+            throw this.ioError(e, address, 'read');
+          }
+        },
+        close: () => opened.close(),
+      };
+    } catch (e) {
+      await fh?.close().catch(() => undefined);
+      throw this.ioError(e, address, 'read');
+    }
   }
 
   async readHeader(address: string): Promise<ExtentHeader> {
