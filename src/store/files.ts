@@ -26,18 +26,38 @@ export async function openFileSource(path: string, blockSize: number): Promise<O
     recycle(buf: Buffer) {
       if (buf.length === blockSize && spare.length < 8) spare.push(buf);
     },
+    // The next chunk is read (in the thread pool) while the layout hashes
+    // and queues this one: reading and hashing no longer take turns.
     async *read(offset: number, length: number) {
-      let pos = offset;
       const end = offset + length;
-      while (pos < end) {
+      const readAt = async (pos: number): Promise<Buffer> => {
         const want = Math.min(blockSize, end - pos);
         const buf = want === blockSize ? spare.pop() ?? Buffer.allocUnsafe(want) : Buffer.allocUnsafe(want);
         const { bytesRead } = await fh.read(buf, 0, want, pos);
         if (bytesRead === 0) {
           throw new DeimosError('EIO', `'${path}' shrank while it was being stored`, 'do not modify a file during its put; retry');
         }
-        pos += bytesRead;
-        yield bytesRead === want ? buf : buf.subarray(0, bytesRead);
+        return bytesRead === want ? buf : buf.subarray(0, bytesRead);
+      };
+      // A read ahead may fail while the generator waits at its yield: handled at once, thrown when awaited.
+      const ahead = (pos: number): Promise<Buffer> | null => {
+        if (pos >= end) return null;
+        const p = readAt(pos);
+        p.catch(() => undefined);
+        return p;
+      };
+      let pos = offset;
+      let next = ahead(pos);
+      try {
+        while (next) {
+          const buf = await next;
+          pos += buf.length;
+          next = ahead(pos);
+          yield buf;
+        }
+      } finally {
+        // Stopped early (the consumer failed): the read ahead must not outlive the generator, nor its error go unhandled.
+        await next?.catch(() => undefined);
       }
     },
     close: () => fh.close(),

@@ -132,6 +132,25 @@ test('a truncated extent file is reported damaged (EBADMSG), never read as paylo
   await rm(dir, { recursive: true });
 });
 
+test('openPayload reads the payload positionally, never the trailer, and errs like readExtent', async (t) => {
+  const { dir, m } = await medium();
+  const data = randomBytes(300_000);
+  const { address } = await m.writeExtent(headerFor(data.length), chunks(data), () => ({}));
+  const r = await m.openPayload(address);
+  t.is(r.size, data.length);
+  const buf = Buffer.alloc(128 << 10);
+  const parts: Buffer[] = [];
+  for (let pos = 0, n; (n = await r.read(buf, pos)) > 0; pos += n) parts.push(Buffer.from(buf.subarray(0, n)));
+  t.deepEqual(Buffer.concat(parts), data);
+  t.is(await r.read(buf, data.length), 0, 'the end of the payload, though the trailer follows');
+  await r.close();
+
+  t.is((await t.throwsAsync<DeimosError>(m.openPayload(m.addressFor(headerFor(1, { splitIndex: 9 })))))?.code, 'ENOENT');
+  await truncate(join(dir, address), 500);
+  t.is((await t.throwsAsync<DeimosError>(m.openPayload(address)))?.code, 'EBADMSG');
+  await rm(dir, { recursive: true });
+});
+
 test('a write that fails or gets the wrong size leaves nothing behind', async (t) => {
   const { dir, m } = await medium();
   async function* failing(): AsyncIterable<Buffer> {
