@@ -16,6 +16,14 @@
  *   appears whole by rename, not fsynced (like cp).
  * Operations are interleaved within each repetition so that all rows see the
  * same machine; one warm-up repetition is not counted.
+ *
+ * Before every timed operation: `sync`, then SETTLE_S seconds idle (default
+ * 3). On this VM (virtio-balloon with free page reporting) memory freed and
+ * left idle for ~2 s is handed back to the host, and the next 1 GiB written
+ * into the page cache faults it back in: measured, dd of 1 GiB 0.6-0.9 s
+ * right after an rm, 2.5-5 s after 5 s idle, and cp alike. Without the same
+ * pause before each row, whichever row follows an rm closely (cp here) gets
+ * warm pages and the others cold ones. SETTLE_S=0 shows the warm case.
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -26,6 +34,13 @@ import { BIN } from '../helpers/cli.js';
 
 const sizeMiB = Number(process.argv[2] ?? 1024);
 const reps = Number(process.argv[3] ?? 5);
+const settleS = Number(process.env.SETTLE_S ?? 3);
+
+/** The same state before every timed operation: dirty data written out, then idle. */
+function settle(): void {
+  execFileSync('sync');
+  if (settleS > 0) execFileSync('sleep', [String(settleS)]);
+}
 
 function timed(fn: () => void): number {
   const t0 = process.hrtime.bigint();
@@ -55,10 +70,10 @@ async function main(): Promise<void> {
     const t = Object.fromEntries(rows.map((r) => [r, [] as number[]])) as Record<(typeof rows)[number], number[]>;
     for (let r = -1; r < reps; r++) {
       const s: Partial<Record<(typeof rows)[number], number>> = {};
-      execFileSync('sync');
+      settle();
       s.cp = timed(() => execFileSync('cp', [src, out]));
       await rm(out);
-      execFileSync('sync');
+      settle();
       let flush = 0;
       s['cp + sync'] = timed(() => {
         execFileSync('cp', [src, out]);
@@ -66,13 +81,14 @@ async function main(): Promise<void> {
       });
       s['fsync alone'] = flush;
       await rm(out);
-      execFileSync('sync');
+      settle();
       s['dd bs=4M'] = timed(() => execFileSync('dd', [`if=${src}`, `of=${out}`, 'bs=4M', 'status=none']));
       await rm(out);
+      settle();
       s['deimos ping'] = timed(() => deimos('ping'));
-      execFileSync('sync');
+      settle();
       s['deimos put'] = timed(() => deimos('put', src, `bench/${r + 1}`));
-      execFileSync('sync');
+      settle();
       s['deimos get'] = timed(() => deimos('get', `bench/${r + 1}`, out));
       execFileSync('cmp', [src, out]);
       await rm(out);
@@ -82,7 +98,7 @@ async function main(): Promise<void> {
     const mbps = (sec: number) => (bytes / sec / 1e6).toFixed(0);
     const cp = median(t.cp);
     const cpSync = median(t['cp + sync']);
-    console.log(`# ${sizeMiB} MiB on a directory medium, ${reps} repetitions (+1 warm-up), medians; ${new Date().toISOString().slice(0, 16)}Z, load average ${load0.toFixed(1)} → ${loadavg()[0]!.toFixed(1)}`);
+    console.log(`# ${sizeMiB} MiB on a directory medium, ${reps} repetitions (+1 warm-up), medians; sync + ${settleS} s idle before each; ${new Date().toISOString().slice(0, 16)}Z, load average ${load0.toFixed(1)} → ${loadavg()[0]!.toFixed(1)}`);
     console.log('| operation | median s | min s | MB/s (median) | speed vs cp | speed vs cp + sync |');
     console.log('|---|---|---|---|---|---|');
     for (const k of rows) {
