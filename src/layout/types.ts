@@ -25,6 +25,12 @@ export interface ObjectSource {
    * faults and garbage collection for every chunk.
    */
   recycle?(buf: Buffer): void;
+  /**
+   * Optional: the source is the whole of this regular file (a path that
+   * names the opened file, e.g. /proc/self/fd/N). Lets a medium copy it
+   * inside the kernel (copy_file_range) instead of through `read`.
+   */
+  readonly file?: string;
 }
 
 /**
@@ -35,6 +41,12 @@ export interface ObjectSource {
 export interface ObjectSink {
   /** `buf` is lent until the promise resolves (it is then reused for the next read): copy it to keep it. */
   write(buf: Buffer, offset: number): Promise<void>;
+  /**
+   * Optional: the sink is this regular file, written from offset 0. Lets a
+   * medium copy an extent into it inside the kernel; the sink's size is
+   * fixed by the caller at the end (AtomicFile truncates on commit).
+   */
+  readonly file?: string;
 }
 
 export interface ObjectIdent {

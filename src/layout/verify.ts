@@ -43,8 +43,21 @@ export const READ_BLOCK = 4 << 20;
  *
  * Sink writes are always settled before returning, so a late write from a
  * bad replica can never land after a good replica's bytes.
+ *
+ * With `kernelCopy` (a raid1 split: the extent is the object's bytes from
+ * `sinkOffset`), a split at offset 0 of a sink that is a file, from a
+ * medium that can, is copied inside the kernel and verified by reading the
+ * destination back: like cp, plus the read that verifies. Only at offset 0,
+ * where the copy (which rewrites the file from its start) erases nothing
+ * written before.
  */
-export async function readVerified(io: MediumIO, row: ExtentRow, sink: ObjectSink, sinkOffset: number, blockSize = READ_BLOCK): Promise<ExtentProblem | null> {
+export async function readVerified(io: MediumIO, row: ExtentRow, sink: ObjectSink, sinkOffset: number, blockSize = READ_BLOCK, kernelCopy = false): Promise<ExtentProblem | null> {
+  if (kernelCopy && sinkOffset === 0 && sink.file !== undefined && io.copyPayloadTo) {
+    const v = await verifierFor(row);
+    // A failed copy is retried the ordinary way, which tells a bad extent from a failing sink.
+    const got = await io.copyPayloadTo(row.address, sink.file, (b) => v.hasher.update(b)).catch(() => null);
+    if (got !== null) return v.check(got);
+  }
   return io.openPayload ? readPositional(io, row, sink, sinkOffset, blockSize) : readStreamed(io, row, sink, sinkOffset);
 }
 

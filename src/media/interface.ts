@@ -78,6 +78,23 @@ export interface MediumIO {
    * is missing or damaged.
    */
   openPayload?(address: string): Promise<PayloadReader>;
+  /**
+   * Optional (directory media): writes an extent whose payload is the whole
+   * regular file `file`, copied inside the kernel (copy_file_range), then
+   * reads the written copy back through `hash`, so the checksums `finish`
+   * puts in the trailer are those of the bytes stored. The file must hold
+   * exactly `header.size` bytes. Durable like writeExtent.
+   */
+  copyExtent?(header: Omit<ExtentHeader, 'checksums'>, file: string, hash: (chunk: Buffer) => void, finish: () => Checksums): Promise<WrittenExtent>;
+  /**
+   * Optional (directory media): copies an extent's payload into the regular
+   * file `dest` from offset 0 inside the kernel, sets dest's size to the
+   * payload's, and reads dest back through `hash`, so what is verified is
+   * what the destination holds. Returns the payload size. Any failure
+   * (missing extent, full destination) is thrown as is: callers fall back
+   * to openPayload, which tells the medium's errors from the sink's.
+   */
+  copyPayloadTo?(address: string, dest: string, hash: (chunk: Buffer) => void): Promise<number>;
   readHeader(address: string): Promise<ExtentHeader>;
   deleteExtent(address: string): Promise<void>;
   sync(): Promise<void>;

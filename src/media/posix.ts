@@ -1,11 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, open, opendir, rename, stat, statfs, unlink, type FileHandle } from 'node:fs/promises';
+import { copyFile, mkdir, open, opendir, rename, stat, statfs, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Checksums } from '../catalog/interface.js';
 import { DeimosError, toDeimosError } from '../core/errors.js';
 import { encodeTrailer, readFooter, readTrailer } from './extentFile.js';
 import { ExtentReader } from './extentReader.js';
+import { hashFile } from './readBack.js';
 import type { ExtentHeader, MediumIO, MediumSpace, PayloadReader, WrittenExtent } from './interface.js';
 import { checkDirectory, fsError, readLabel, syncDir } from './posixLabel.js';
 
@@ -53,12 +54,58 @@ export class PosixMedium implements MediumIO {
   }
 
   async writeExtent(header: Omit<ExtentHeader, 'checksums'>, data: AsyncIterable<Buffer>, finish: () => Checksums): Promise<WrittenExtent> {
+    return this.newExtent(header, async (fh, tmp, where) => {
+      const wb = this.fsync ? new EarlyWriteback(fh, WRITEBACK_EVERY) : null;
+      try {
+        const size = await writePayload(fh, data, header.size, where, wb);
+        await writeAll(fh, encodeTrailer({ ...header, checksums: finish() }), size);
+      } catch (e) {
+        // A background fdatasync may still use the descriptor.
+        await wb?.settle().catch(() => undefined);
+        throw e;
+      }
+      await wb?.settle();
+    });
+  }
+
+  /**
+   * The payload is copied inside the kernel (copy_file_range through
+   * libuv's copyfile): one copy of the bytes instead of a read into this
+   * process and a write back out, and no hashing on the way in. The copy
+   * is then read back and hashed while its writeback to disk runs, so the
+   * checksums are those of the stored bytes even if the source changes.
+   */
+  async copyExtent(header: Omit<ExtentHeader, 'checksums'>, file: string, hash: (chunk: Buffer) => void, finish: () => Checksums): Promise<WrittenExtent> {
+    return this.newExtent(header, async (fh, tmp, where) => {
+      // Over the empty file newExtent created: libuv's copyfile truncates, copies, then sets the source's mode.
+      await copyFile(file, tmp);
+      await fh.chmod(0o644);
+      const { size } = await fh.stat();
+      if (size !== header.size) throw sizeMismatch(where, String(size), header.size);
+      const wb = this.fsync ? new EarlyWriteback(fh, 0) : null;
+      wb?.progress(size);
+      try {
+        await hashFile(fh, size, hash);
+        await writeAll(fh, encodeTrailer({ ...header, checksums: finish() }), size);
+      } catch (e) {
+        await wb?.settle().catch(() => undefined);
+        throw e;
+      }
+      await wb?.settle();
+    });
+  }
+
+  /**
+   * Creates an extent file under a temporary name, lets `fill` write it
+   * whole (payload and trailer), then makes it durable (when fsync is on)
+   * and renames it into place. A failure leaves nothing behind.
+   */
+  private async newExtent(header: Omit<ExtentHeader, 'checksums'>, fill: (fh: FileHandle, tmp: string, where: string) => Promise<void>): Promise<WrittenExtent> {
     const address = this.addressFor(header);
     const final = join(this.root, address);
     const dir = dirname(final);
     const tmp = join(dir, `${TEMP_PREFIX}${address.slice(6)}.${process.pid}.${randomBytes(4).toString('hex')}`);
     let fh: FileHandle | null = null;
-    let wb: EarlyWriteback | null = null;
     try {
       const created = await mkdir(dir, { recursive: true });
       if (created !== undefined && this.fsync) {
@@ -66,21 +113,15 @@ export class PosixMedium implements MediumIO {
         await syncDir(dirname(dir));
         await syncDir(this.root);
       }
-      fh = await open(tmp, 'wx', 0o644);
-      if (this.fsync) wb = new EarlyWriteback(fh, WRITEBACK_EVERY);
-      const size = await writePayload(fh, data, header.size, `${this.name}:${address}`, wb);
-      const trailer = encodeTrailer({ ...header, checksums: finish() });
-      await writeAll(fh, trailer, size);
-      await wb?.settle();
+      fh = await open(tmp, 'wx+', 0o644);
+      await fill(fh, tmp, `${this.name}:${address}`);
       if (this.fsync) await fh.sync();
       await fh.close();
       fh = null;
       await rename(tmp, final);
       if (this.fsync) await syncDir(dir);
-      return { address, position: 0, size };
+      return { address, position: 0, size: header.size };
     } catch (e) {
-      // A background fdatasync may still use the descriptor.
-      await wb?.settle().catch(() => undefined);
       if (fh) await fh.close().catch(() => undefined);
       await unlink(tmp).catch(() => undefined);
       throw this.ioError(e, address, 'write');
@@ -127,6 +168,34 @@ export class PosixMedium implements MediumIO {
       await fh?.close().catch(() => undefined);
       throw this.ioError(e, address, 'read');
     }
+  }
+
+  /**
+   * The whole extent file is copied inside the kernel (its trailer is a few
+   * hundred bytes), then cut to the payload and read back through `hash`:
+   * like cp, one copy of the bytes, plus the read that verifies them.
+   */
+  async copyPayloadTo(address: string, dest: string, hash: (chunk: Buffer) => void): Promise<number> {
+    const file = this.fileOf(address);
+    let payloadSize: number;
+    let fh: FileHandle | null = null;
+    try {
+      fh = await open(file, 'r');
+      payloadSize = (await readFooter(fh, (await fh.stat()).size, `${this.name}:${address}`)).payloadSize;
+    } catch (e) {
+      throw this.ioError(e, address, 'read');
+    } finally {
+      await fh?.close().catch(() => undefined);
+    }
+    await copyFile(file, dest);
+    const out = await open(dest, 'r+');
+    try {
+      await out.truncate(payloadSize);
+      await hashFile(out, payloadSize, hash);
+    } finally {
+      await out.close();
+    }
+    return payloadSize;
   }
 
   async readHeader(address: string): Promise<ExtentHeader> {

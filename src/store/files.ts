@@ -1,9 +1,20 @@
-import type { Stats } from 'node:fs';
+import { existsSync, type Stats } from 'node:fs';
 import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { DeimosError } from '../core/index.js';
 import type { ObjectSink, ObjectSource } from '../layout/index.js';
+
+/**
+ * A path naming an opened file itself: a medium can copy from or into it
+ * inside the kernel without reopening a path that may since name another
+ * file (and libuv's copyfile, which unlinks its destination on failure,
+ * cannot remove the real file through it). Undefined without /proc.
+ */
+function pathOfHandle(fh: FileHandle): string | undefined {
+  return HAVE_PROC_FD ? `/proc/self/fd/${fh.fd}` : undefined;
+}
+const HAVE_PROC_FD = existsSync('/proc/self/fd');
 
 export async function openFileSource(path: string, blockSize: number): Promise<ObjectSource & { stat: Stats; close(): Promise<void> }> {
   let fh: FileHandle;
@@ -23,6 +34,7 @@ export async function openFileSource(path: string, blockSize: number): Promise<O
   return {
     size: st.size,
     stat: st,
+    file: pathOfHandle(fh),
     recycle(buf: Buffer) {
       if (buf.length === blockSize && spare.length < 8) spare.push(buf);
     },
@@ -77,7 +89,11 @@ function sourceError(path: string, e: unknown): DeimosError {
  * temporary file beside it, renamed over the destination on commit.
  */
 export class AtomicFile implements ObjectSink {
-  private constructor(readonly dest: string, readonly tmp: string, private readonly fh: FileHandle) {}
+  readonly file: string | undefined;
+
+  private constructor(readonly dest: string, readonly tmp: string, private readonly fh: FileHandle) {
+    this.file = pathOfHandle(fh);
+  }
 
   static async create(dest: string): Promise<AtomicFile> {
     const tmp = join(dirname(dest), `.${basename(dest)}.deimos-${randomBytes(4).toString('hex')}`);

@@ -288,6 +288,8 @@ function counted(src: ObjectSource, onProgress: (done: number, total: number) =>
   return {
     size: src.size,
     recycle: src.recycle?.bind(src),
+    // A kernel copy reports no progress until it is done.
+    file: src.file,
     async *read(offset, length) {
       for await (const b of src.read(offset, length)) {
         done += b.length;
@@ -301,6 +303,7 @@ function counted(src: ObjectSource, onProgress: (done: number, total: number) =>
 function countedSink(sink: ObjectSink, total: number, onProgress: (done: number, total: number) => void): ObjectSink {
   let done = 0;
   return {
+    file: sink.file,
     async write(buf, offset) {
       await sink.write(buf, offset);
       done += buf.length;
