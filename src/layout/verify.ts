@@ -66,8 +66,8 @@ export async function readVerified(io: MediumIO, row: ExtentRow, sink: ObjectSin
  * While chunk n is hashed on this thread, its sink write and the read of
  * chunk n+1 run in the thread pool; chunk n+1's buffer is the one chunk
  * n-1 was written from, so that write is awaited before the read starts.
- * Measured on a 1 GiB get: a Readable with 1 MiB chunks spent about twice
- * the user CPU, and 4 MiB chunks halve the thread-pool round trips.
+ * Measured on a 1 GiB get (CLI, start-up included): 0.4-0.55 s of user CPU
+ * against 0.6-0.9 s with the 1 MiB Readable of readStreamed.
  */
 async function readPositional(io: MediumIO, row: ExtentRow, sink: ObjectSink, sinkOffset: number, blockSize: number): Promise<ExtentProblem | null> {
   const v = await verifierFor(row);

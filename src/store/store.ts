@@ -288,7 +288,7 @@ function counted(src: ObjectSource, onProgress: (done: number, total: number) =>
   return {
     size: src.size,
     recycle: src.recycle?.bind(src),
-    // A kernel copy reports no progress until it is done.
+    // Passed on so that a medium may copy the file inside the kernel; such a copy reports no progress.
     file: src.file,
     async *read(offset, length) {
       for await (const b of src.read(offset, length)) {
