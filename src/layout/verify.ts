@@ -46,8 +46,8 @@ export const READ_BLOCK = 4 << 20;
  *
  * With `kernelCopy` (a raid1 split: the extent is the object's bytes from
  * `sinkOffset`), a split at offset 0 of a sink that is a file, from a
- * medium that can, is copied inside the kernel and verified by reading the
- * destination back: like cp, plus the read that verifies. Only at offset 0,
+ * medium that can, is copied inside the kernel while the extent is read and
+ * verified: like cp, plus the read that verifies. Only at offset 0,
  * where the copy (which rewrites the file from its start) erases nothing
  * written before.
  */

@@ -88,11 +88,11 @@ export interface MediumIO {
   copyExtent?(header: Omit<ExtentHeader, 'checksums'>, file: string, hash: (chunk: Buffer) => void, finish: () => Checksums): Promise<WrittenExtent>;
   /**
    * Optional (directory media): copies an extent's payload into the regular
-   * file `dest` from offset 0 inside the kernel, sets dest's size to the
-   * payload's, and reads dest back through `hash`, so what is verified is
-   * what the destination holds. Returns the payload size. Any failure
-   * (missing extent, full destination) is thrown as is: callers fall back
-   * to openPayload, which tells the medium's errors from the sink's.
+   * file `dest` from offset 0 inside the kernel and sets dest's size to the
+   * payload's, feeding the payload the copy read through `hash`. Returns
+   * the payload size. Any failure (missing extent, full destination) is
+   * thrown: callers fall back to openPayload, which tells the medium's
+   * errors from the sink's.
    */
   copyPayloadTo?(address: string, dest: string, hash: (chunk: Buffer) => void): Promise<number>;
   readHeader(address: string): Promise<ExtentHeader>;

@@ -175,7 +175,7 @@ test('copyExtent copies a file inside the kernel and checksums the bytes as stor
   await rm(dir, { recursive: true });
 });
 
-test('copyPayloadTo copies the payload only over a longer file, and hashes the destination', async (t) => {
+test('copyPayloadTo copies the payload only over a longer file, and hashes the payload it copies', async (t) => {
   const { dir, m } = await medium();
   const data = randomBytes(3 << 20);
   const { address } = await m.writeExtent(headerFor(data.length), chunks(data, 1 << 20), () => ({}));
