@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { constants } from 'node:fs';
 import { copyFile, mkdir, open, opendir, rename, stat, statfs, truncate, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -54,7 +55,7 @@ export class PosixMedium implements MediumIO {
   }
 
   async writeExtent(header: Omit<ExtentHeader, 'checksums'>, data: AsyncIterable<Buffer>, finish: () => Checksums): Promise<WrittenExtent> {
-    return this.newExtent(header, async (fh, tmp, where) => {
+    return this.newExtent(header, (tmp) => open(tmp, 'wx', 0o644), async (fh, where) => {
       const wb = this.fsync ? new EarlyWriteback(fh, WRITEBACK_EVERY) : null;
       try {
         const size = await writePayload(fh, data, header.size, where, wb);
@@ -74,11 +75,19 @@ export class PosixMedium implements MediumIO {
    * process and a write back out, and no hashing on the way in. The copy
    * is then read back and hashed while its writeback to disk runs, so the
    * checksums are those of the stored bytes even if the source changes.
+   *
+   * copyfile creates the file itself (EXCL): copying over an empty file
+   * would have it truncated to 0 first, and ext4 (auto_da_alloc) then
+   * flushes the whole file in close() before the promise resolves — 0.3 s
+   * per GiB measured, spent in series instead of behind the hashing.
    */
   async copyExtent(header: Omit<ExtentHeader, 'checksums'>, file: string, hash: (chunk: Buffer) => void, finish: () => Checksums): Promise<WrittenExtent> {
-    return this.newExtent(header, async (fh, tmp, where) => {
-      // Over the empty file newExtent created: libuv's copyfile truncates, copies, then sets the source's mode.
-      await copyFile(file, tmp);
+    const create = async (tmp: string): Promise<FileHandle> => {
+      await copyFile(file, tmp, constants.COPYFILE_EXCL);
+      return open(tmp, 'r+');
+    };
+    return this.newExtent(header, create, async (fh, where) => {
+      // copyfile gave it the source's mode.
       await fh.chmod(0o644);
       const { size } = await fh.stat();
       if (size !== header.size) throw sizeMismatch(where, String(size), header.size);
@@ -96,11 +105,13 @@ export class PosixMedium implements MediumIO {
   }
 
   /**
-   * Creates an extent file under a temporary name, lets `fill` write it
-   * whole (payload and trailer), then makes it durable (when fsync is on)
-   * and renames it into place. A failure leaves nothing behind.
+   * Creates an extent file under a temporary name (`create` must make it
+   * exclusively), lets `fill` complete it (payload and trailer), then makes
+   * it durable (when fsync is on) and renames it into place. A failure
+   * leaves nothing behind.
    */
-  private async newExtent(header: Omit<ExtentHeader, 'checksums'>, fill: (fh: FileHandle, tmp: string, where: string) => Promise<void>): Promise<WrittenExtent> {
+  private async newExtent(header: Omit<ExtentHeader, 'checksums'>, create: (tmp: string) => Promise<FileHandle>,
+    fill: (fh: FileHandle, where: string) => Promise<void>): Promise<WrittenExtent> {
     const address = this.addressFor(header);
     const final = join(this.root, address);
     const dir = dirname(final);
@@ -113,8 +124,8 @@ export class PosixMedium implements MediumIO {
         await syncDir(dirname(dir));
         await syncDir(this.root);
       }
-      fh = await open(tmp, 'wx+', 0o644);
-      await fill(fh, tmp, `${this.name}:${address}`);
+      fh = await create(tmp);
+      await fill(fh, `${this.name}:${address}`);
       if (this.fsync) await fh.sync();
       await fh.close();
       fh = null;
