@@ -42,11 +42,13 @@ export interface ObjectSink {
   /** `buf` is lent until the promise resolves (it is then reused for the next read): copy it to keep it. */
   write(buf: Buffer, offset: number): Promise<void>;
   /**
-   * Optional: the sink is this regular file, written from offset 0. Lets a
-   * medium copy an extent into it inside the kernel; the sink's size is
-   * fixed by the caller at the end (AtomicFile truncates on commit).
+   * Optional: the sink is a regular file whose whole content can be
+   * replaced by a file made elsewhere: `make(path)` creates a new file at
+   * `path` (which does not exist yet) and the sink adopts it. Lets a medium
+   * copy an extent into the sink inside the kernel. Use it before anything
+   * else is written (or when every byte is written again afterwards).
    */
-  readonly file?: string;
+  replaceWith?(make: (path: string) => Promise<void>): Promise<void>;
 }
 
 export interface ObjectIdent {

@@ -47,15 +47,17 @@ export const READ_BLOCK = 4 << 20;
  * With `kernelCopy` (a raid1 split: the extent is the object's bytes from
  * `sinkOffset`), a split at offset 0 of a sink that is a file, from a
  * medium that can, is copied inside the kernel while the extent is read and
- * verified: like cp, plus the read that verifies. Only at offset 0,
- * where the copy (which rewrites the file from its start) erases nothing
- * written before.
+ * verified: like cp, plus the read that verifies. Only at offset 0, the
+ * first split, before anything else was written to the sink (the copy
+ * replaces the file).
  */
 export async function readVerified(io: MediumIO, row: ExtentRow, sink: ObjectSink, sinkOffset: number, blockSize = READ_BLOCK, kernelCopy = false): Promise<ExtentProblem | null> {
-  if (kernelCopy && sinkOffset === 0 && sink.file !== undefined && io.copyPayloadTo) {
+  if (kernelCopy && sinkOffset === 0 && sink.replaceWith && io.copyPayloadTo) {
     const v = await verifierFor(row);
+    let got: number | null = null;
     // A failed copy is retried the ordinary way, which tells a bad extent from a failing sink.
-    const got = await io.copyPayloadTo(row.address, sink.file, (b) => v.hasher.update(b)).catch(() => null);
+    await sink.replaceWith(async (dest) => { got = await io.copyPayloadTo!(row.address, dest, (b) => v.hasher.update(b)); })
+      .catch(() => { got = null; });
     if (got !== null) return v.check(got);
   }
   return io.openPayload ? readPositional(io, row, sink, sinkOffset, blockSize) : readStreamed(io, row, sink, sinkOffset);

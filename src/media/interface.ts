@@ -87,9 +87,9 @@ export interface MediumIO {
    */
   copyExtent?(header: Omit<ExtentHeader, 'checksums'>, file: string, hash: (chunk: Buffer) => void, finish: () => Checksums): Promise<WrittenExtent>;
   /**
-   * Optional (directory media): copies an extent's payload into the regular
-   * file `dest` from offset 0 inside the kernel and sets dest's size to the
-   * payload's, feeding the payload the copy read through `hash`. Returns
+   * Optional (directory media): copies an extent's payload into a new
+   * regular file `dest` (it must not exist) inside the kernel and sets its
+   * size to the payload's, feeding the payload the copy read through `hash`. Returns
    * the payload size. Any failure (missing extent, full destination) is
    * thrown: callers fall back to openPayload, which tells the medium's
    * errors from the sink's.

@@ -6,10 +6,9 @@ import { DeimosError } from '../core/index.js';
 import type { ObjectSink, ObjectSource } from '../layout/index.js';
 
 /**
- * A path naming an opened file itself: a medium can copy from or into it
- * inside the kernel without reopening a path that may since name another
- * file (and libuv's copyfile, which unlinks its destination on failure,
- * cannot remove the real file through it). Undefined without /proc.
+ * A path naming an opened file itself: a medium can copy from it inside
+ * the kernel without reopening a path that may since name another file.
+ * Undefined without /proc.
  */
 function pathOfHandle(fh: FileHandle): string | undefined {
   return HAVE_PROC_FD ? `/proc/self/fd/${fh.fd}` : undefined;
@@ -84,19 +83,24 @@ function sourceError(path: string, e: unknown): DeimosError {
   return new DeimosError('EIO', `cannot read '${path}': ${(e as Error).message}`);
 }
 
+function tempBeside(dest: string): string {
+  return join(dirname(dest), `.${basename(dest)}.deimos-${randomBytes(4).toString('hex')}`);
+}
+
 /**
  * A destination file that appears whole or not at all: bytes go to a hidden
  * temporary file beside it, renamed over the destination on commit.
  */
 export class AtomicFile implements ObjectSink {
-  readonly file: string | undefined;
+  private constructor(readonly dest: string, private tmpPath: string, private fh: FileHandle) {}
 
-  private constructor(readonly dest: string, readonly tmp: string, private readonly fh: FileHandle) {
-    this.file = pathOfHandle(fh);
+  /** The hidden temporary file the bytes are in until commit. */
+  get tmp(): string {
+    return this.tmpPath;
   }
 
   static async create(dest: string): Promise<AtomicFile> {
-    const tmp = join(dirname(dest), `.${basename(dest)}.deimos-${randomBytes(4).toString('hex')}`);
+    const tmp = tempBeside(dest);
     let fh: FileHandle;
     try {
       fh = await open(tmp, 'wx', 0o644);
@@ -119,6 +123,29 @@ export class AtomicFile implements ObjectSink {
 
   async truncate(size: number): Promise<void> {
     await this.fh.truncate(size);
+  }
+
+  /**
+   * A new temporary file made by `make` (a kernel copy) takes the place of
+   * the current one. Not a copy into the open file: copyfile would truncate
+   * it to 0 first, and ext4 (auto_da_alloc) then writes the whole file out
+   * when it is closed, which a get, like cp, does not wait for.
+   */
+  async replaceWith(make: (path: string) => Promise<void>): Promise<void> {
+    const tmp = tempBeside(this.dest);
+    let fh: FileHandle;
+    try {
+      await make(tmp);
+      fh = await open(tmp, 'r+');
+    } catch (e) {
+      await unlink(tmp).catch(() => undefined);
+      throw e;
+    }
+    const old = { fh: this.fh, tmp: this.tmpPath };
+    this.fh = fh;
+    this.tmpPath = tmp;
+    await old.fh.close().catch(() => undefined);
+    await unlink(old.tmp).catch(() => undefined);
   }
 
   async commit(opts: { fsync: boolean }): Promise<void> {

@@ -303,7 +303,7 @@ function counted(src: ObjectSource, onProgress: (done: number, total: number) =>
 function countedSink(sink: ObjectSink, total: number, onProgress: (done: number, total: number) => void): ObjectSink {
   let done = 0;
   return {
-    file: sink.file,
+    replaceWith: sink.replaceWith?.bind(sink),
     async write(buf, offset) {
       await sink.write(buf, offset);
       done += buf.length;

@@ -1,10 +1,10 @@
 import test from 'ava';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, truncate, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, readdir, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DeimosError } from '../../src/core/errors.js';
-import { openFileSource } from '../../src/store/index.js';
+import { AtomicFile, openFileSource } from '../../src/store/index.js';
 
 async function fileOf(data: Buffer): Promise<{ dir: string; path: string }> {
   const dir = await mkdtemp(join(tmpdir(), 'deimos-files-'));
@@ -49,5 +49,24 @@ test('a file that shrinks during its put is EIO; a consumer stopping early leave
   await it2.next();
   await it2.return?.(undefined);
   await src.close();
+  await rm(dir, { recursive: true });
+});
+
+test('an atomic file adopts a replacement made elsewhere, and still appears only on commit', async (t) => {
+  const data = randomBytes(50_000);
+  const { dir, path } = await fileOf(data);
+  const dest = join(dir, 'out');
+  const f = await AtomicFile.create(dest);
+  const first = f.tmp;
+  await t.throwsAsync(f.replaceWith(async (p) => { await writeFile(p, 'partial'); throw new Error('copy failed'); }));
+  t.is(f.tmp, first, 'a failed replacement leaves the current file');
+  await f.replaceWith((p) => copyFile(path, p));
+  t.not(f.tmp, first);
+  t.deepEqual((await readdir(dir)).sort(), ['.out.deimos-' + f.tmp.split('.deimos-')[1], 'src'].sort(), 'the old temporary file is gone');
+  await f.write(Buffer.from('HEAD'), 0);
+  await f.truncate(40_000);
+  await f.commit({ fsync: false });
+  t.deepEqual(await readFile(dest), Buffer.concat([Buffer.from('HEAD'), data.subarray(4, 40_000)]));
+  t.deepEqual((await readdir(dir)).sort(), ['out', 'src']);
   await rm(dir, { recursive: true });
 });

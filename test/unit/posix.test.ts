@@ -175,19 +175,20 @@ test('copyExtent copies a file inside the kernel and checksums the bytes as stor
   await rm(dir, { recursive: true });
 });
 
-test('copyPayloadTo copies the payload only over a longer file, and hashes the payload it copies', async (t) => {
+test('copyPayloadTo copies the payload only into a new file, and hashes the payload it copies', async (t) => {
   const { dir, m } = await medium();
   const data = randomBytes(3 << 20);
   const { address } = await m.writeExtent(headerFor(data.length), chunks(data, 1 << 20), () => ({}));
   const dest = join(dir, 'dest.bin');
-  await writeFile(dest, randomBytes(4 << 20));
   const hashed: Buffer[] = [];
   t.is(await m.copyPayloadTo(address, dest, (b) => hashed.push(Buffer.from(b))), data.length);
-  t.deepEqual(await readFile(dest), data, 'no trailer, no stale bytes');
+  t.deepEqual(await readFile(dest), data, 'no trailer');
   t.deepEqual(Buffer.concat(hashed), data);
-  t.is((await t.throwsAsync<DeimosError>(m.copyPayloadTo(m.addressFor(headerFor(1, { splitIndex: 5 })), dest, () => undefined)))?.code, 'ENOENT');
+  t.is((await t.throwsAsync<NodeJS.ErrnoException>(m.copyPayloadTo(address, dest, () => undefined)))?.code, 'EEXIST', 'never over an existing file');
+  const other = join(dir, 'other.bin');
+  t.is((await t.throwsAsync<DeimosError>(m.copyPayloadTo(m.addressFor(headerFor(1, { splitIndex: 5 })), other, () => undefined)))?.code, 'ENOENT');
   await truncate(join(dir, address), 100);
-  t.is((await t.throwsAsync<DeimosError>(m.copyPayloadTo(address, dest, () => undefined)))?.code, 'EBADMSG');
+  t.is((await t.throwsAsync<DeimosError>(m.copyPayloadTo(address, other, () => undefined)))?.code, 'EBADMSG');
   await rm(dir, { recursive: true });
 });
 
