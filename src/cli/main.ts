@@ -9,8 +9,6 @@ import { runCommand, runDaemon } from '../service/index.js';
 import type { CommandResult, Event } from '../service/index.js';
 import { formatRecords, parseFormat, selectFields } from './format.js';
 import { Progress } from './progress.js';
-import { benchSched } from './benchSched.js';
-import { mountAction, umountAction } from './mount.js';
 
 interface Globals { verbose: number; quiet: number; config?: string }
 
@@ -238,7 +236,7 @@ export function buildProgram(): Command {
     .option('--drives <n>', 'drives of the library', '4')
     .option('--policy <name>', 'policy to replay (repeatable; default: all)', collect, [])
     .option('--json', 'JSON output')
-    .action(async (o) => { process.stdout.write(await benchSched(o)); });
+    .action(async (o) => { process.stdout.write(await (await import('./benchSched.js')).benchSched(o)); });
 
   program.command('daemon').description('run the service: owns the library and serves the CLI and mounts')
     .action(async () => {
@@ -254,12 +252,13 @@ export function buildProgram(): Command {
     .option('-o, --options <opts>', 'mount options: allow_other, or libfuse2 -o options (repeatable)', collect, [])
     .action(async (mountpoint: string, o) => {
       const env = setup(program.opts<Globals>(), 'daemon_level');
+      const { mountAction } = await import('./mount.js');
       await mountAction(env, mountpoint, { cacheDir: o.cacheDir, cacheSize: o.cacheSize, foreground: o.foreground, options: o.options });
     });
 
   program.command('umount').alias('unmount').description('unmount: the service stops; dirty files stay in the cache for the next mount')
     .argument('<mountpoint>')
-    .action(async (mountpoint: string) => { await umountAction(setup(program.opts<Globals>(), 'level'), mountpoint); });
+    .action(async (mountpoint: string) => { await (await import('./mount.js')).umountAction(setup(program.opts<Globals>(), 'level'), mountpoint); });
 
   program.command('stage').description('queue recalls of files into the disk cache (returns at once)')
     .argument('<path...>', 'paths in the mount, or object ids')

@@ -1,5 +1,11 @@
+import { createRequire } from 'node:module';
 import pino, { type Logger, type Level } from 'pino';
-import pretty from 'pino-pretty';
+import type { PrettyOptions, PrettyStream } from 'pino-pretty';
+
+// pino-pretty (and its 40-odd files) only when stderr is a terminal: every
+// CLI command pays for what it loads at start.
+const require = createRequire(import.meta.url);
+const loadPretty = (): ((o: PrettyOptions) => PrettyStream) => require('pino-pretty') as (o: PrettyOptions) => PrettyStream;
 
 export type { Logger };
 
@@ -11,7 +17,7 @@ export function createLogger(level: Level | 'silent', opts: { pretty?: boolean; 
   const dest = opts.destination ?? 2;
   const usePretty = opts.pretty ?? (dest === 2 && process.stderr.isTTY === true);
   if (usePretty) {
-    return pino({ level, base: undefined }, pretty({ destination: dest, sync: true, colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' }));
+    return pino({ level, base: undefined }, loadPretty()({ destination: dest, sync: true, colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' }));
   }
   return pino({ level, base: { pid: process.pid } }, pino.destination({ dest, sync: true }));
 }

@@ -32,6 +32,10 @@ export function raid1Scheme(layout: LayoutDesc): SplitScheme {
 /** Reads the source once, hashes it once, and writes every replica at the same time. */
 async function writeReplicas(ctx: LayoutContext, slots: WriteSlot[], headers: PlannedHeader[], args: WriteObjectArgs): Promise<ExtentResult[]> {
   const { offset, length } = headers[0]!;
+  const file = args.source.file;
+  if (file !== undefined && offset === 0 && length === args.source.size && slots.every((s) => s.io.copyExtent)) {
+    return copyReplicas(ctx, slots, headers, file);
+  }
   const hasher = await createHasher(ctx.checksums);
   let sums: Checksums | null = null;
   // A chunk goes back to the source once every replica's writer is done with it.
@@ -64,6 +68,28 @@ async function writeReplicas(ctx: LayoutContext, slots: WriteSlot[], headers: Pl
 }
 
 /**
+ * The whole source is one split and every medium can copy a file inside
+ * the kernel: each replica is a kernel copy, hashed as stored. Replicas
+ * that disagree mean the source changed during the put.
+ */
+async function copyReplicas(ctx: LayoutContext, slots: WriteSlot[], headers: PlannedHeader[], file: string): Promise<ExtentResult[]> {
+  const settled = await Promise.allSettled(slots.map(async (slot, i): Promise<ExtentResult> => {
+    const hasher = await createHasher(ctx.checksums);
+    let sums: Checksums | null = null;
+    const written = await slot.io.copyExtent!(headers[i]!, file, (b) => hasher.update(b), () => (sums = hasher.digest()));
+    return { written, checksums: sums! };
+  }));
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed) throw failed.reason;
+  const results = settled.map((s) => (s as PromiseFulfilledResult<ExtentResult>).value);
+  const first = JSON.stringify(results[0]!.checksums);
+  if (results.some((r) => JSON.stringify(r.checksums) !== first)) {
+    throw new DeimosError('EIO', `the replicas of '${headers[0]!.oid}' differ: its source changed while it was stored`, 'do not modify a file during its put; retry');
+  }
+  return results;
+}
+
+/**
  * Reads one split from any replica: the scheduler picks among all of them;
  * a replica that fails or does not verify is reported and the others are
  * tried, each overwriting the same range of the sink.
@@ -81,7 +107,7 @@ export async function readRaid1Split(ctx: LayoutContext, rows: ExtentRow[], sink
     const row = left.find((r) => r.medium === grant.candidate.medium && r.address === grant.candidate.address) ?? left[0]!;
     let problem;
     try {
-      problem = await readVerified(grant.io, row, sink, row.offset);
+      problem = await readVerified(grant.io, row, sink, row.offset, ctx.blockSize, true);
     } catch (error) {
       grant.release({ ok: false, error });
       throw error;

@@ -26,6 +26,12 @@ export interface ObjectSource {
    * faults and garbage collection for every chunk.
    */
   recycle?(buf: Buffer): void;
+  /**
+   * Optional: the source is the whole of this regular file (a path that
+   * names the opened file, e.g. /proc/self/fd/N). Lets a medium copy it
+   * inside the kernel (copy_file_range) instead of through `read`.
+   */
+  readonly file?: string;
 }
 
 /**
@@ -36,6 +42,14 @@ export interface ObjectSource {
 export interface ObjectSink {
   /** `buf` is lent until the promise resolves (it is then reused for the next read): copy it to keep it. */
   write(buf: Buffer, offset: number): Promise<void>;
+  /**
+   * Optional: the sink is a regular file whose whole content can be
+   * replaced by a file made elsewhere: `make(path)` creates a new file at
+   * `path` (which does not exist yet) and the sink adopts it. Lets a medium
+   * copy an extent into the sink inside the kernel. Use it before anything
+   * else is written (or when every byte is written again afterwards).
+   */
+  replaceWith?(make: (path: string) => Promise<void>): Promise<void>;
 }
 
 export interface ObjectIdent {

@@ -39,17 +39,88 @@ export async function verifierFor(row: ExtentRow): Promise<{ hasher: StreamHashe
   };
 }
 
+/** Chunk of a positional extent read (see readPositional); io_block_size when the layout passes it. */
+export const READ_BLOCK = 4 << 20;
+
 /**
  * Streams an extent into the sink at `sinkOffset`, hashing as it goes.
  * Returns what is wrong with it, or null when it verified. Never throws for
  * a bad extent (that is the caller's cue to try a replica or rebuild); a
  * failure of the sink itself is thrown.
  *
- * One sink write stays in flight while the next chunk is hashed, so hashing
- * and writing overlap; it is always settled before returning, so a late
- * write from a bad replica can never land after a good replica's bytes.
+ * Sink writes are always settled before returning, so a late write from a
+ * bad replica can never land after a good replica's bytes.
+ *
+ * With `kernelCopy` (a raid1 split: the extent is the object's bytes from
+ * `sinkOffset`), a split at offset 0 of a sink that is a file, from a
+ * medium that can, is copied inside the kernel while the extent is read and
+ * verified: like cp, plus the read that verifies. Only at offset 0, the
+ * first split, before anything else was written to the sink (the copy
+ * replaces the file).
  */
-export async function readVerified(io: MediumIO, row: ExtentRow, sink: ObjectSink, sinkOffset: number): Promise<ExtentProblem | null> {
+export async function readVerified(io: MediumIO, row: ExtentRow, sink: ObjectSink, sinkOffset: number, blockSize = READ_BLOCK, kernelCopy = false): Promise<ExtentProblem | null> {
+  if (kernelCopy && sinkOffset === 0 && sink.replaceWith && io.copyPayloadTo) {
+    const v = await verifierFor(row);
+    let got: number | null = null;
+    // A failed copy is retried the ordinary way, which tells a bad extent from a failing sink.
+    await sink.replaceWith(async (dest) => { got = await io.copyPayloadTo!(row.address, dest, (b) => v.hasher.update(b)); })
+      .catch(() => { got = null; });
+    if (got !== null) return v.check(got);
+  }
+  return io.openPayload ? readPositional(io, row, sink, sinkOffset, blockSize) : readStreamed(io, row, sink, sinkOffset);
+}
+
+/**
+ * Media with positional reads (directory media): two buffers, no stream.
+ * While chunk n is hashed on this thread, its sink write and the read of
+ * chunk n+1 run in the thread pool; chunk n+1's buffer is the one chunk
+ * n-1 was written from, so that write is awaited before the read starts.
+ * Measured on a 1 GiB get (CLI, start-up included): 0.4-0.55 s of user CPU
+ * against 0.6-0.9 s with the 1 MiB Readable of readStreamed.
+ */
+async function readPositional(io: MediumIO, row: ExtentRow, sink: ObjectSink, sinkOffset: number, blockSize: number): Promise<ExtentProblem | null> {
+  const v = await verifierFor(row);
+  let reader;
+  try {
+    reader = await io.openPayload!(row.address);
+  } catch (e) {
+    return problemOf(e);
+  }
+  const bufs = [Buffer.allocUnsafeSlow(blockSize), Buffer.allocUnsafeSlow(blockSize)];
+  let got = 0;
+  let inflight: Promise<void> = Promise.resolve();
+  let sinkError: unknown;
+  let problem: ExtentProblem | null = null;
+  let next: Promise<number> = Promise.resolve(0);
+  try {
+    if (reader.size > row.size) return corrupt(row, `holds more than ${row.size} bytes`);
+    next = reader.read(bufs[0]!, 0);
+    for (let i = 0; ; i++) {
+      const n = await next;
+      if (n === 0) break;
+      const chunk = bufs[i & 1]!.subarray(0, n);
+      await inflight;
+      if (sinkError !== undefined) break;
+      next = reader.read(bufs[(i + 1) & 1]!, got + n);
+      // Both only read the chunk: the write may start before it is hashed.
+      inflight = sink.write(chunk, sinkOffset + got).catch((e: unknown) => { sinkError = e; });
+      v.hasher.update(chunk);
+      got += n;
+    }
+  } catch (e) {
+    problem = problemOf(e);
+  } finally {
+    // Nothing may still use the file or the buffers once this returns (a read is left over when the sink failed).
+    await inflight;
+    await next.catch(() => 0);
+    await reader.close().catch(() => undefined);
+  }
+  if (sinkError !== undefined) throw sinkError;
+  return problem ?? v.check(got);
+}
+
+/** Any medium: its readExtent stream; one sink write stays in flight while the next chunk is hashed. */
+async function readStreamed(io: MediumIO, row: ExtentRow, sink: ObjectSink, sinkOffset: number): Promise<ExtentProblem | null> {
   const v = await verifierFor(row);
   let got = 0;
   let inflight: Promise<void> = Promise.resolve();

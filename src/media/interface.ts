@@ -29,6 +29,15 @@ export interface ExtentHeader {
   checksums: Checksums;
 }
 
+/** An extent's payload opened for positional reads. */
+export interface PayloadReader {
+  /** Payload bytes (the trailer excluded). */
+  readonly size: number;
+  /** Reads into `buf` from payload offset `position`; 0 at the end of the payload. Errors are mapped like readExtent's. */
+  read(buf: Buffer, position: number): Promise<number>;
+  close(): Promise<void>;
+}
+
 export interface WrittenExtent {
   address: string;
   /** Start position on the medium (tape); 0 for dir. */
@@ -62,6 +71,30 @@ export interface MediumIO {
   writeExtent(header: Omit<ExtentHeader, 'checksums'>, data: AsyncIterable<Buffer>, finish: () => Checksums): Promise<WrittenExtent>;
   /** Payload bytes of an extent, from `offset` for `length` bytes (default: all). */
   readExtent(address: string, range?: { offset?: number; length?: number }): Readable;
+  /**
+   * Optional positional access to an extent's payload (directory media): a
+   * reader that owns its buffers and reads ahead itself, without a stream's
+   * per-chunk allocations and hops. Throws like readExtent when the extent
+   * is missing or damaged.
+   */
+  openPayload?(address: string): Promise<PayloadReader>;
+  /**
+   * Optional (directory media): writes an extent whose payload is the whole
+   * regular file `file`, copied inside the kernel (copy_file_range), then
+   * reads the written copy back through `hash`, so the checksums `finish`
+   * puts in the trailer are those of the bytes stored. The file must hold
+   * exactly `header.size` bytes. Durable like writeExtent.
+   */
+  copyExtent?(header: Omit<ExtentHeader, 'checksums'>, file: string, hash: (chunk: Buffer) => void, finish: () => Checksums): Promise<WrittenExtent>;
+  /**
+   * Optional (directory media): copies an extent's payload into a new
+   * regular file `dest` (it must not exist) inside the kernel and sets its
+   * size to the payload's, feeding the payload the copy read through `hash`. Returns
+   * the payload size. Any failure (missing extent, full destination) is
+   * thrown: callers fall back to openPayload, which tells the medium's
+   * errors from the sink's.
+   */
+  copyPayloadTo?(address: string, dest: string, hash: (chunk: Buffer) => void): Promise<number>;
   readHeader(address: string): Promise<ExtentHeader>;
   deleteExtent(address: string): Promise<void>;
   sync(): Promise<void>;

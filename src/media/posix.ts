@@ -1,16 +1,26 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, open, opendir, rename, stat, statfs, unlink, type FileHandle } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { copyFile, mkdir, open, opendir, rename, stat, statfs, truncate, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Checksums } from '../catalog/interface.js';
 import { DeimosError, toDeimosError } from '../core/errors.js';
-import { encodeTrailer, readTrailer } from './extentFile.js';
+import { encodeTrailer, readFooter, readTrailer } from './extentFile.js';
 import { ExtentReader } from './extentReader.js';
-import type { ExtentHeader, MediumIO, MediumSpace, WrittenExtent } from './interface.js';
+import { hashFile } from './readBack.js';
+import type { ExtentHeader, MediumIO, MediumSpace, PayloadReader, WrittenExtent } from './interface.js';
 import { checkDirectory, fsError, readLabel, syncDir } from './posixLabel.js';
 
 /** Chunks smaller than this are gathered into writes of this size; larger ones are written as they come. */
 const WRITE_COALESCE = 256 << 10;
+/**
+ * With fsync on, writeback of an extent is started every this many bytes
+ * (an fdatasync in the background while the next chunks are written), so
+ * the disk works while the payload is still being copied and the final
+ * fsync finds little left to flush. Measured, 1 GiB on ext4: final fsync
+ * 0.3-0.7 s without, ~0.04 s with.
+ */
+const WRITEBACK_EVERY = 128 << 20;
 const TEMP_PREFIX = '.tmp.';
 const ADDRESS_RE = /^[0-9a-f]{2}\/[0-9a-f]{2}\/[^/.][^/]*$/;
 
@@ -45,6 +55,63 @@ export class PosixMedium implements MediumIO {
   }
 
   async writeExtent(header: Omit<ExtentHeader, 'checksums'>, data: AsyncIterable<Buffer>, finish: () => Checksums): Promise<WrittenExtent> {
+    return this.newExtent(header, (tmp) => open(tmp, 'wx', 0o644), async (fh, where) => {
+      const wb = this.fsync ? new EarlyWriteback(fh, WRITEBACK_EVERY) : null;
+      try {
+        const size = await writePayload(fh, data, header.size, where, wb);
+        await writeAll(fh, encodeTrailer({ ...header, checksums: finish() }), size);
+      } catch (e) {
+        // A background fdatasync may still use the descriptor.
+        await wb?.settle().catch(() => undefined);
+        throw e;
+      }
+      await wb?.settle();
+    });
+  }
+
+  /**
+   * The payload is copied inside the kernel (copy_file_range through
+   * libuv's copyfile): one copy of the bytes instead of a read into this
+   * process and a write back out, and no hashing on the way in. The copy
+   * is then read back and hashed while its writeback to disk runs, so the
+   * checksums are those of the stored bytes even if the source changes.
+   *
+   * copyfile creates the file itself (EXCL): copying over an empty file
+   * would have it truncated to 0 first, and ext4 (auto_da_alloc) then
+   * flushes the whole file in close() before the promise resolves — 0.3 s
+   * per GiB measured, spent in series instead of behind the hashing.
+   */
+  async copyExtent(header: Omit<ExtentHeader, 'checksums'>, file: string, hash: (chunk: Buffer) => void, finish: () => Checksums): Promise<WrittenExtent> {
+    const create = async (tmp: string): Promise<FileHandle> => {
+      await copyFile(file, tmp, constants.COPYFILE_EXCL);
+      return open(tmp, 'r+');
+    };
+    return this.newExtent(header, create, async (fh, where) => {
+      // copyfile gave it the source's mode.
+      await fh.chmod(0o644);
+      const { size } = await fh.stat();
+      if (size !== header.size) throw sizeMismatch(where, String(size), header.size);
+      const wb = this.fsync ? new EarlyWriteback(fh, 0) : null;
+      wb?.progress(size);
+      try {
+        await hashFile(fh, size, hash);
+        await writeAll(fh, encodeTrailer({ ...header, checksums: finish() }), size);
+      } catch (e) {
+        await wb?.settle().catch(() => undefined);
+        throw e;
+      }
+      await wb?.settle();
+    });
+  }
+
+  /**
+   * Creates an extent file under a temporary name (`create` must make it
+   * exclusively), lets `fill` complete it (payload and trailer), then makes
+   * it durable (when fsync is on) and renames it into place. A failure
+   * leaves nothing behind.
+   */
+  private async newExtent(header: Omit<ExtentHeader, 'checksums'>, create: (tmp: string) => Promise<FileHandle>,
+    fill: (fh: FileHandle, where: string) => Promise<void>): Promise<WrittenExtent> {
     const address = this.addressFor(header);
     const final = join(this.root, address);
     const dir = dirname(final);
@@ -57,16 +124,14 @@ export class PosixMedium implements MediumIO {
         await syncDir(dirname(dir));
         await syncDir(this.root);
       }
-      fh = await open(tmp, 'wx', 0o644);
-      const size = await writePayload(fh, data, header.size, `${this.name}:${address}`);
-      const trailer = encodeTrailer({ ...header, checksums: finish() });
-      await writeAll(fh, trailer, size);
+      fh = await create(tmp);
+      await fill(fh, `${this.name}:${address}`);
       if (this.fsync) await fh.sync();
       await fh.close();
       fh = null;
       await rename(tmp, final);
       if (this.fsync) await syncDir(dir);
-      return { address, position: 0, size };
+      return { address, position: 0, size: header.size };
     } catch (e) {
       if (fh) await fh.close().catch(() => undefined);
       await unlink(tmp).catch(() => undefined);
@@ -83,6 +148,64 @@ export class PosixMedium implements MediumIO {
       length: range.length,
       mapError: (e) => this.ioError(e, address, 'read'),
     });
+  }
+
+  async openPayload(address: string): Promise<PayloadReader> {
+    const file = this.fileOf(address);
+    const where = `${this.name}:${address}`;
+    let fh: FileHandle | null = null;
+    try {
+      fh = await open(file, 'r');
+      const st = await fh.stat();
+      const { payloadSize } = await readFooter(fh, st.size, where);
+      const opened = fh;
+      return {
+        size: payloadSize,
+        read: async (buf, position) => {
+          const want = Math.min(buf.length, payloadSize - position);
+          if (want <= 0) return 0;
+          try {
+            const { bytesRead } = await opened.read(buf, 0, want, position);
+            // The file shrank under us: report it rather than hand out a short payload silently.
+            if (bytesRead === 0) throw Object.assign(new Error('extent file ended early'), { code: 'EIO' });
+            return bytesRead;
+          } catch (e) {
+            throw this.ioError(e, address, 'read');
+          }
+        },
+        close: () => opened.close(),
+      };
+    } catch (e) {
+      await fh?.close().catch(() => undefined);
+      throw this.ioError(e, address, 'read');
+    }
+  }
+
+  /**
+   * The whole extent file is copied inside the kernel (its trailer is a few
+   * hundred bytes) while the payload is read and hashed here: both read the
+   * same page-cache pages of the extent, so the hash is of the bytes the
+   * copy took, and the two overlap (measured, 1 GiB get: 0.92 s against
+   * 1.19 s copying, then reading the destination back). The destination
+   * is then cut to the payload. copyfile creates it (EXCL): see copyExtent
+   * for what copying over an existing file costs on ext4.
+   */
+  async copyPayloadTo(address: string, dest: string, hash: (chunk: Buffer) => void): Promise<number> {
+    const file = this.fileOf(address);
+    let fh: FileHandle | null = null;
+    try {
+      fh = await open(file, 'r');
+      const { payloadSize } = await readFooter(fh, (await fh.stat()).size, `${this.name}:${address}`);
+      const [copied, hashed] = await Promise.allSettled([copyFile(file, dest, constants.COPYFILE_EXCL), hashFile(fh, payloadSize, hash)]);
+      if (hashed.status === 'rejected') throw this.ioError(hashed.reason, address, 'read');
+      if (copied.status === 'rejected') throw copied.reason;
+      await truncate(dest, payloadSize);
+      return payloadSize;
+    } catch (e) {
+      throw this.ioError(e, address, 'read');
+    } finally {
+      await fh?.close().catch(() => undefined);
+    }
   }
 
   async readHeader(address: string): Promise<ExtentHeader> {
@@ -198,7 +321,7 @@ export async function openPosixMedium(path: string, opts: PosixMediumOptions & {
  * A chunk is never referenced once the next one is asked for (the
  * MediumIO.writeExtent contract): the layout may hand it back to its source.
  */
-async function writePayload(fh: FileHandle, data: AsyncIterable<Buffer>, expected: number, where: string): Promise<number> {
+async function writePayload(fh: FileHandle, data: AsyncIterable<Buffer>, expected: number, where: string, wb: EarlyWriteback | null): Promise<number> {
   let written = 0;
   let staging: Buffer | null = null;
   let staged = 0;
@@ -207,12 +330,14 @@ async function writePayload(fh: FileHandle, data: AsyncIterable<Buffer>, expecte
     await writeAll(fh, staging!.subarray(0, staged), written);
     written += staged;
     staged = 0;
+    wb?.progress(written);
   };
   for await (const buf of data) {
     if (written + staged + buf.length > expected) throw sizeMismatch(where, `more than ${expected}`, expected);
     if (staged === 0 && buf.length >= WRITE_COALESCE) {
       await writeAll(fh, buf, written);
       written += buf.length;
+      wb?.progress(written);
       continue;
     }
     let off = 0;
@@ -227,6 +352,34 @@ async function writePayload(fh: FileHandle, data: AsyncIterable<Buffer>, expecte
   await flush();
   if (written !== expected) throw sizeMismatch(where, String(written), expected);
   return written;
+}
+
+/**
+ * Background fdatasync calls while an extent is written, one at a time.
+ * Their error must reach the put: the kernel reports a writeback error to
+ * each open file once, so the final fsync would not see one they took.
+ */
+class EarlyWriteback {
+  private running: Promise<void> | null = null;
+  private error: unknown = undefined;
+  private next: number;
+
+  constructor(private readonly fh: FileHandle, private readonly every: number) {
+    this.next = every;
+  }
+
+  /** The payload now holds `written` bytes. */
+  progress(written: number): void {
+    if (written < this.next || this.running) return;
+    this.next = written + this.every;
+    this.running = this.fh.datasync().then(() => undefined, (e: unknown) => { this.error ??= e; }).finally(() => { this.running = null; });
+  }
+
+  /** Waits for the one in flight; throws the first error any of them met. */
+  async settle(): Promise<void> {
+    await this.running;
+    if (this.error !== undefined) throw this.error;
+  }
 }
 
 async function writeAll(fh: FileHandle, buf: Buffer, position: number): Promise<void> {

@@ -5,7 +5,7 @@ import { createScheduler, type Scheduler } from '../scheduler/index.js';
 import { createClock, type Clock } from '../clock/index.js';
 import { createLibrary, type Library } from '../library/index.js';
 import { Store } from '../store/index.js';
-import { createCache, type DiskCache, type FileCache, type RecoverReport } from '../cache/index.js';
+import type { DiskCache, FileCache, RecoverReport } from '../cache/index.js';
 
 /** The mount a service serves (deimos mount): where, and how to stop it from a command. */
 export interface ServedMount {
@@ -58,6 +58,8 @@ export class Service {
 
   /** Opens the disk cache of this store, recovered: dirty files of an earlier run are queued for flushing. */
   async openCache(): Promise<{ cache: DiskCache; recovered: RecoverReport }> {
+    // Loaded here, not at start-up: most commands never touch the cache.
+    const { createCache } = await import('../cache/index.js');
     const cache = createCache({
       catalog: this.catalog, store: this.store, config: this.config, log: this.log.child({ box: 'cache' }),
       tuning: { dir: this.config.str('cache', 'dir') || this.paths.cache },

@@ -295,6 +295,8 @@ function counted(src: ObjectSource, onProgress: (done: number, total: number) =>
   return {
     size: src.size,
     recycle: src.recycle?.bind(src),
+    // Passed on so that a medium may copy the file inside the kernel; such a copy reports no progress.
+    file: src.file,
     async *read(offset, length) {
       for await (const b of src.read(offset, length)) {
         done += b.length;
@@ -308,6 +310,7 @@ function counted(src: ObjectSource, onProgress: (done: number, total: number) =>
 function countedSink(sink: ObjectSink, total: number, onProgress: (done: number, total: number) => void): ObjectSink {
   let done = 0;
   return {
+    replaceWith: sink.replaceWith?.bind(sink),
     async write(buf, offset) {
       await sink.write(buf, offset);
       done += buf.length;

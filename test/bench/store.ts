@@ -1,17 +1,46 @@
 /**
  * Put and get of a large file on a directory medium against plain `cp` of the
  * same file, side by side in one run, several repetitions, medians and ratios.
- * Usage: node dist/test/bench/store.js [SIZE_MIB=1024] [REPS=3]
+ * Usage: node dist/test/bench/store.js [SIZE_MIB=1024] [REPS=5]
+ *
+ * Rows (each one process, timed from spawn to exit, as a user sees it):
+ * - cp: coreutils cp; on ext4 that is copy_file_range, one copy inside the
+ *   kernel into the page cache, nothing on disk when it returns.
+ * - cp + sync: cp, then `sync -f` of the copy: the bytes are on disk, like a put's.
+ * - fsync alone: the `sync -f` part of that row, what durability costs here.
+ * - dd bs=4M: a copy through user space (read + write), no hashing, no fsync.
+ * - deimos ping: start-up of the CLI with the store opened in-process; in every deimos row.
+ * - deimos put: in-process owner; reads, hashes (xxh128), writes the extent,
+ *   fsyncs it and its directory, commits the catalog: durable when it returns.
+ * - deimos get: verifies the checksum while it writes the destination, which
+ *   appears whole by rename, not fsynced (like cp).
+ * Operations are interleaved within each repetition so that all rows see the
+ * same machine; one warm-up repetition is not counted.
+ *
+ * Before every timed operation: `sync`, then SETTLE_S seconds idle (default
+ * 3). On this VM (virtio-balloon with free page reporting) memory freed and
+ * left idle for ~2 s is handed back to the host, and the next 1 GiB written
+ * into the page cache faults it back in: measured, dd of 1 GiB 0.6-0.9 s
+ * right after an rm, 2.5-5 s after 5 s idle, and cp alike. Without the same
+ * pause before each row, whichever row follows an rm closely (cp here) gets
+ * warm pages and the others cold ones. SETTLE_S=0 shows the warm case.
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, mkdir, open, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BIN } from '../helpers/cli.js';
 
 const sizeMiB = Number(process.argv[2] ?? 1024);
-const reps = Number(process.argv[3] ?? 3);
+const reps = Number(process.argv[3] ?? 5);
+const settleS = Number(process.env.SETTLE_S ?? 3);
+
+/** The same state before every timed operation: dirty data written out, then idle. */
+function settle(): void {
+  execFileSync('sync');
+  if (settleS > 0) execFileSync('sleep', [String(settleS)]);
+}
 
 function timed(fn: () => void): number {
   const t0 = process.hrtime.bigint();
@@ -24,6 +53,7 @@ async function main(): Promise<void> {
   const root = await mkdtemp(join(process.env.BENCH_DIR ?? tmpdir(), 'deimos-bench-'));
   const env = { ...process.env, DEIMOS_HOME: join(root, 'home'), DEIMOS_CONFIG: '/dev/null', DEIMOS_LOG_LEVEL: 'error' };
   const deimos = (...args: string[]) => execFileSync(process.execPath, [BIN, ...args], { env, cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+  const load0 = loadavg()[0]!;
   try {
     const medium = join(root, 'medium');
     await mkdir(medium);
@@ -35,29 +65,46 @@ async function main(): Promise<void> {
     for (let i = 0; i < sizeMiB / 16; i++) await fh.write(chunk.subarray(0, 16 << 20).map((b, j) => (b + i + j) & 255));
     await fh.close();
     const bytes = sizeMiB * 1024 * 1024;
-    const t: Record<string, number[]> = { cp: [], 'cp+sync': [], put: [], get: [] };
-    for (let r = 0; r < reps; r++) {
-      execFileSync('sync');
-      t.cp!.push(timed(() => execFileSync('cp', [src, join(root, 'cp.out')])));
-      await rm(join(root, 'cp.out'));
-      execFileSync('sync');
-      t['cp+sync']!.push(timed(() => { execFileSync('cp', [src, join(root, 'cp.out')]); execFileSync('sync', ['-f', join(root, 'cp.out')]); }));
-      await rm(join(root, 'cp.out'));
-      execFileSync('sync');
-      t.put!.push(timed(() => deimos('put', src, `bench/${r}`)));
-      execFileSync('sync');
-      t.get!.push(timed(() => deimos('get', `bench/${r}`, join(root, 'get.out'))));
-      await rm(join(root, 'get.out'));
-      deimos('delete', '--hard', `bench/${r}`);
+    const out = join(root, 'out');
+    const rows = ['cp', 'cp + sync', 'fsync alone', 'dd bs=4M', 'deimos ping', 'deimos put', 'deimos get'] as const;
+    const t = Object.fromEntries(rows.map((r) => [r, [] as number[]])) as Record<(typeof rows)[number], number[]>;
+    for (let r = -1; r < reps; r++) {
+      const s: Partial<Record<(typeof rows)[number], number>> = {};
+      settle();
+      s.cp = timed(() => execFileSync('cp', [src, out]));
+      await rm(out);
+      settle();
+      let flush = 0;
+      s['cp + sync'] = timed(() => {
+        execFileSync('cp', [src, out]);
+        flush = timed(() => execFileSync('sync', ['-f', out]));
+      });
+      s['fsync alone'] = flush;
+      await rm(out);
+      settle();
+      s['dd bs=4M'] = timed(() => execFileSync('dd', [`if=${src}`, `of=${out}`, 'bs=4M', 'status=none']));
+      await rm(out);
+      settle();
+      s['deimos ping'] = timed(() => deimos('ping'));
+      settle();
+      s['deimos put'] = timed(() => deimos('put', src, `bench/${r + 1}`));
+      settle();
+      s['deimos get'] = timed(() => deimos('get', `bench/${r + 1}`, out));
+      execFileSync('cmp', [src, out]);
+      await rm(out);
+      deimos('delete', '--hard', `bench/${r + 1}`);
+      if (r >= 0) for (const k of rows) t[k].push(s[k]!);
     }
-    const mbps = (s: number) => (bytes / s / 1e6).toFixed(0);
-    const cp = median(t.cp!);
-    console.log(`# ${sizeMiB} MiB on a directory medium, ${reps} repetitions, medians (same file system, page cache warm)`);
-    console.log('| operation | median s | MB/s | throughput vs cp |');
-    console.log('|---|---|---|---|');
-    for (const [name, xs] of Object.entries(t)) {
-      const m = median(xs);
-      console.log(`| ${name} | ${m.toFixed(2)} | ${mbps(m)} | ${(cp / m).toFixed(2)}× |`);
+    const mbps = (sec: number) => (bytes / sec / 1e6).toFixed(0);
+    const cp = median(t.cp);
+    const cpSync = median(t['cp + sync']);
+    console.log(`# ${sizeMiB} MiB on a directory medium, ${reps} repetitions (+1 warm-up), medians; sync + ${settleS} s idle before each; ${new Date().toISOString().slice(0, 16)}Z, load average ${load0.toFixed(1)} → ${loadavg()[0]!.toFixed(1)}`);
+    console.log('| operation | median s | min s | MB/s (median) | speed vs cp | speed vs cp + sync |');
+    console.log('|---|---|---|---|---|---|');
+    for (const k of rows) {
+      const m = median(t[k]);
+      const ratios = k === 'deimos ping' || k === 'fsync alone' ? '– | –' : `${(cp / m).toFixed(2)}× | ${(cpSync / m).toFixed(2)}×`;
+      console.log(`| ${k} | ${m.toFixed(2)} | ${Math.min(...t[k]).toFixed(2)} | ${k === 'deimos ping' ? '–' : mbps(m)} | ${ratios} |`);
     }
   } finally {
     await rm(root, { recursive: true, force: true });

@@ -132,6 +132,66 @@ test('a truncated extent file is reported damaged (EBADMSG), never read as paylo
   await rm(dir, { recursive: true });
 });
 
+test('openPayload reads the payload positionally, never the trailer, and errs like readExtent', async (t) => {
+  const { dir, m } = await medium();
+  const data = randomBytes(300_000);
+  const { address } = await m.writeExtent(headerFor(data.length), chunks(data), () => ({}));
+  const r = await m.openPayload(address);
+  t.is(r.size, data.length);
+  const buf = Buffer.alloc(128 << 10);
+  const parts: Buffer[] = [];
+  for (let pos = 0, n; (n = await r.read(buf, pos)) > 0; pos += n) parts.push(Buffer.from(buf.subarray(0, n)));
+  t.deepEqual(Buffer.concat(parts), data);
+  t.is(await r.read(buf, data.length), 0, 'the end of the payload, though the trailer follows');
+  await r.close();
+
+  t.is((await t.throwsAsync<DeimosError>(m.openPayload(m.addressFor(headerFor(1, { splitIndex: 9 })))))?.code, 'ENOENT');
+  await truncate(join(dir, address), 500);
+  t.is((await t.throwsAsync<DeimosError>(m.openPayload(address)))?.code, 'EBADMSG');
+  await rm(dir, { recursive: true });
+});
+
+test('copyExtent copies a file inside the kernel and checksums the bytes as stored', async (t) => {
+  const { dir, m } = await medium({ fsync: true });
+  const data = randomBytes(5 << 20);
+  const src = join(dir, 'source.bin');
+  await writeFile(src, data, { mode: 0o600 });
+  const h = headerFor(data.length);
+  const hashed: Buffer[] = [];
+  const w = await m.copyExtent(h, src, (b) => hashed.push(Buffer.from(b)), () => ({ xxh128: 'cd'.repeat(16) }));
+  t.deepEqual(w, { address: m.addressFor(h), position: 0, size: data.length });
+  t.deepEqual(Buffer.concat(hashed), data, 'the stored copy is what was hashed');
+  t.deepEqual(await collect(m.readExtent(w.address)), data);
+  t.deepEqual((await m.readHeader(w.address)).checksums, { xxh128: 'cd'.repeat(16) });
+  t.is((await stat(join(dir, w.address))).mode & 0o777, 0o644, 'an extent file, whatever the source mode');
+
+  // A source that does not hold the announced size: EIO, nothing left on the medium.
+  const e = await t.throwsAsync<DeimosError>(m.copyExtent(headerFor(data.length + 1, { splitIndex: 1 }), src, () => undefined, () => ({})));
+  t.is(e?.code, 'EIO');
+  const left: string[] = [];
+  for await (const a of m.listExtents()) left.push(a);
+  t.deepEqual(left, [w.address]);
+  t.deepEqual(await m.cleanTemp(), [], 'no temporary file either');
+  await rm(dir, { recursive: true });
+});
+
+test('copyPayloadTo copies the payload only into a new file, and hashes the payload it copies', async (t) => {
+  const { dir, m } = await medium();
+  const data = randomBytes(3 << 20);
+  const { address } = await m.writeExtent(headerFor(data.length), chunks(data, 1 << 20), () => ({}));
+  const dest = join(dir, 'dest.bin');
+  const hashed: Buffer[] = [];
+  t.is(await m.copyPayloadTo(address, dest, (b) => hashed.push(Buffer.from(b))), data.length);
+  t.deepEqual(await readFile(dest), data, 'no trailer');
+  t.deepEqual(Buffer.concat(hashed), data);
+  t.is((await t.throwsAsync<NodeJS.ErrnoException>(m.copyPayloadTo(address, dest, () => undefined)))?.code, 'EEXIST', 'never over an existing file');
+  const other = join(dir, 'other.bin');
+  t.is((await t.throwsAsync<DeimosError>(m.copyPayloadTo(m.addressFor(headerFor(1, { splitIndex: 5 })), other, () => undefined)))?.code, 'ENOENT');
+  await truncate(join(dir, address), 100);
+  t.is((await t.throwsAsync<DeimosError>(m.copyPayloadTo(address, other, () => undefined)))?.code, 'EBADMSG');
+  await rm(dir, { recursive: true });
+});
+
 test('a write that fails or gets the wrong size leaves nothing behind', async (t) => {
   const { dir, m } = await medium();
   async function* failing(): AsyncIterable<Buffer> {

@@ -59,7 +59,7 @@ async function readOne(ctx: LayoutContext, row: ExtentRow, sink: ObjectSink, at:
   }
   let problem: ExtentProblem | null;
   try {
-    problem = await readVerified(grant.io, row, sink, at);
+    problem = await readVerified(grant.io, row, sink, at, ctx.blockSize);
   } catch (error) {
     grant.release({ ok: false, error });
     throw error;

@@ -6,7 +6,6 @@
 import { isAbsolute, relative, resolve } from 'node:path';
 import { DeimosError } from '../../core/index.js';
 import type { ObjectRow } from '../../catalog/index.js';
-import { treePattern } from '../../fs/index.js';
 import type { Service } from '../service.js';
 import type { CallContext } from '../protocol.js';
 import { list, type Registry } from './registry.js';
@@ -34,6 +33,8 @@ async function objectsOf(svc: Service, args: string[], recursive: boolean, ctx: 
     if (e.type === 'file') out.set(e.row.oid, e.row);
     else if (e.type === 'dir') {
       if (!recursive) throw new DeimosError('EISDIR', `'${arg}' is a directory`, 'use -r to take everything below it');
+      // Loaded here, not at start: the fs box is the FUSE side, which other commands never need.
+      const { treePattern } = await import('../../fs/index.js');
       const rows = await svc.catalog.listObjects({ pattern: treePattern(oid) });
       for (const r of rows) out.set(r.oid, r);
     }

@@ -1,0 +1,34 @@
+import type { FileHandle } from 'node:fs/promises';
+
+/** Chunk of a read-back: large reads, few thread-pool round trips. */
+const CHUNK = 4 << 20;
+
+/**
+ * Reads bytes [0, size) of `fh` in order into `hash`, the next chunk in
+ * flight (thread pool) while this one is hashed (JS thread). Used after a
+ * copy made inside the kernel, to checksum what was written. A file shorter
+ * than `size` is an EIO.
+ */
+export async function hashFile(fh: FileHandle, size: number, hash: (chunk: Buffer) => void): Promise<void> {
+  const bufs = [Buffer.allocUnsafeSlow(Math.min(CHUNK, Math.max(size, 1))), Buffer.allocUnsafeSlow(Math.min(CHUNK, Math.max(size, 1)))];
+  const readAt = async (buf: Buffer, pos: number): Promise<number> => {
+    const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, size - pos), pos);
+    if (bytesRead === 0) throw Object.assign(new Error(`file ended at ${pos} bytes, expected ${size}`), { code: 'EIO' });
+    return bytesRead;
+  };
+  let pos = 0;
+  let next: Promise<number> | null = size > 0 ? readAt(bufs[0]!, 0) : null;
+  try {
+    for (let i = 0; next; i++) {
+      const n = await next;
+      const chunk = bufs[i & 1]!.subarray(0, n);
+      pos += n;
+      next = pos < size ? readAt(bufs[(i + 1) & 1]!, pos) : null;
+      // Handled at once (it may fail while this chunk is hashed), thrown when awaited.
+      next?.catch(() => undefined);
+      hash(chunk);
+    }
+  } finally {
+    await next?.catch(() => undefined);
+  }
+}
