@@ -5,6 +5,7 @@
  * writeback.ts + flush.ts (the flusher), residency.ts (recall, eviction),
  * cleaner.ts (watermarks), recover.ts (start-up).
  */
+import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Catalog, ObjectRow, PosixAttrs } from '../catalog/index.js';
 import type { Clock } from '../clock/index.js';
@@ -15,7 +16,7 @@ import { Cleaner } from './cleaner.js';
 import { entryRow, versionRow, type Ctx } from './context.js';
 import { keyOf, type Entry } from './entry.js';
 import { endGroup, flushEntry, startGroup } from './flush.js';
-import { commitSize, Handle } from './handle.js';
+import { commitSize, Handle, syncFile } from './handle.js';
 import type { CacheHandle, CacheStats, FileCache, FileState } from './interface.js';
 import { KeyedLock } from './keyedLock.js';
 import { cacheOptions, type CacheOptions, type CacheTuning } from './options.js';
@@ -59,10 +60,12 @@ export class DiskCache implements FileCache {
       events: this.events,
       nextId: () => ++ids,
     } as Omit<Ctx, 'queue' | 'cleaner'> as Ctx;
+    // Group numbers restart with each cache: the prefix keeps batch names of two caches apart.
+    const batchPrefix = randomUUID();
     c.queue = new WritebackQueue<number>({
       policy: { ageMs: opts.flushAgeMs, nb: opts.flushNb, bytes: opts.flushBytes, backoffBaseMs: opts.backoffBaseMs, backoffMaxMs: opts.backoffMaxMs },
       timers,
-      put: (id, group) => flushEntry(c, id, `flush-${process.pid}-${group}`).catch((err) => {
+      put: (id, group) => flushEntry(c, id, `flush-${batchPrefix}-${group}`).catch((err) => {
         this.events.emit('flush-failed', c.byId.get(id)?.key, err);
         throw err;
       }),
@@ -208,6 +211,9 @@ export class DiskCache implements FileCache {
     await this.c.cleaner.stop();
     await this.recalls.settle();
     for (const h of [...this.handles]) await this.close(h).catch((err) => this.c.log.warn({ err, oid: h.oid }, 'closing a handle at shutdown'));
+    // A clean stop writes everything out, as an unmount of a local file system does: the
+    // sizes committed below must not outlive bytes that a power cut would then lose.
+    for (const e of this.c.byId.values()) await syncFile(this.c, e).catch((err) => this.c.log.warn({ err, key: e.key }, 'syncing a cache file at shutdown'));
     // Recency survives a clean restart; after a crash the order is approximate, which is all eviction needs.
     const rows = [...this.c.byId.values()].map((e) => entryRow(this.c, e));
     await this.c.catalog.upsertCacheEntries(rows).catch((err) => this.c.log.warn({ err }, 'cannot save cache access times'));

@@ -153,7 +153,7 @@ export function commitSize(c: Ctx, e: Entry, o: { durable: boolean; attrs?: Part
 }
 
 /** Fdatasyncs what was written since the last sync, and makes a new name durable. */
-async function syncFile(c: Ctx, e: Entry): Promise<void> {
+export async function syncFile(c: Ctx, e: Entry): Promise<void> {
   if (e.dataUnsynced) {
     e.dataUnsynced = false;
     try {

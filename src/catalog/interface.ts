@@ -329,8 +329,11 @@ export interface Catalog {
   /**
    * The first two steps of a put may commit lazily (`durable: false`):
    * nothing is acknowledged before commitPut, whose synced commit makes
-   * them durable too (the WAL is one sequence). A power cut before it loses
-   * only the reservation of a put that never returned.
+   * them durable too (the WAL is one sequence). A killed process loses
+   * nothing (the commits are in the WAL); a power cut before commitPut loses
+   * the reservation and pending rows of a put that never returned, whose
+   * extent bytes, if any reached a medium, are then unreferenced space (not
+   * data: nothing points to them).
    */
   beginPut(args: BeginPutArgs, opts?: CommitOpts): Promise<PutReservation>;
   addPendingExtents(res: PutReservation, extents: NewExtent[], opts?: CommitOpts): Promise<ExtentRow[]>;

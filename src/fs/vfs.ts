@@ -29,6 +29,7 @@ export class Vfs {
   private readonly control: ControlTree;
   private readonly xattrs: Xattrs;
   private readonly releasing = new Set<Promise<void>>();
+  private readonly background = new Set<Promise<void>>();
 
   constructor(private readonly deps: VfsDeps) {
     this.attrs = new AttrCache(deps.catalog, { ttlMs: deps.attrTtlMs });
@@ -226,7 +227,7 @@ export class Vfs {
     if (rest === null) {
       const e = await this.attrs.lookup(path);
       const fd = await this.files.open(path, e, flags);
-      if ((flags & O_ACCMODE) === 0 && e?.type === 'file') this.accessed(path, e.row);
+      if ((flags & O_ACCMODE) === 0 && e?.type === 'file') this.accessed(e.row);
       return fd;
     }
     const node = await this.control.resolve(rest);
@@ -311,17 +312,28 @@ export class Vfs {
 
   /**
    * relatime, as Linux mounts do by default: a read updates atime when it
-   * is not newer than mtime or is a day old, so "read since written" and
-   * "not read for N days" stay answerable at one catalog write per file per
-   * day. Not waited for: a lost update of atime costs nothing.
+   * is not newer than mtime or ctime, or is a day old, so "read since
+   * written" and "not read for N days" stay answerable at one catalog write
+   * per file per day. Not waited for by the read (a lost atime costs
+   * nothing); found by uuid, since a rename may have moved the file since.
    */
-  private accessed(path: string, row: ObjectRow): void {
+  private accessed(row: ObjectRow): void {
     const now = Date.now();
-    if (row.atime > row.mtime && now - row.atime < RELATIME_MS) return;
+    if (row.atime > row.mtime && row.atime > row.ctime && now - row.atime < RELATIME_MS) return;
     if (this.table.writersOf(row.uuid).length > 0) return;
-    this.deps.catalog.setObjectAttrs(path, { atime: now }, LAZY)
-      .then(() => this.attrs.invalidate(path))
-      .catch((err: unknown) => this.deps.log.debug({ err, path }, 'atime not updated'));
+    const p: Promise<void> = (async () => {
+      const alive = await this.deps.catalog.getObject({ uuid: row.uuid });
+      if (alive === null || alive.version !== row.version) return;
+      await this.deps.catalog.setObjectAttrs(alive.oid, { atime: now }, LAZY);
+      this.attrs.invalidate(alive.oid);
+    })().catch((err: unknown) => this.deps.log.debug({ err, oid: row.oid }, 'atime not updated'))
+      .finally(() => this.background.delete(p));
+    this.background.add(p);
+  }
+
+  /** Resolves when the updates started in the background (atime) are over. */
+  async settled(): Promise<void> {
+    while (this.background.size) await Promise.all([...this.background]);
   }
 
   private async entry(path: string): Promise<NsEntry> {

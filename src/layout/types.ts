@@ -68,7 +68,7 @@ export interface WriteObjectArgs {
   /** See WriteAllocRequest.batch. */
   batch?: string;
   source: ObjectSource;
-  /** Records the extents about to be written (state pending) before any byte is: a crash leaves a trace. */
+  /** Records the extents about to be written (state pending) before any byte is: a killed put leaves a trace. */
   onPending: (extents: NewExtent[]) => Promise<ExtentRow[]>;
 }
 

@@ -53,7 +53,11 @@ export class SavedCounters {
       return;
     }
     this.canSave = true;
-    if (text === null) return;
+    // Nothing saved yet: zeros are what a save would write, so a run that counts nothing writes nothing.
+    if (text === null) {
+      this.last = this.serialize();
+      return;
+    }
     let doc: unknown;
     try {
       doc = JSON.parse(text);

@@ -23,6 +23,7 @@ export class Service {
   mount: ServedMount | null = null;
   /** The cache opened for commands while no mount serves it, and how many commands use it. */
   private borrowed: { cache: Promise<DiskCache>; users: number } | null = null;
+  private cacheClosed: Promise<void> = Promise.resolve();
 
   private constructor(
     readonly paths: HomePaths,
@@ -76,14 +77,17 @@ export class Service {
    */
   async withCache<T>(fn: (cache: FileCache, mounted: boolean) => Promise<T>): Promise<T> {
     if (this.cache) return fn(this.cache, true);
-    const b = this.borrowed ?? (this.borrowed = { cache: this.openCache().then((r) => r.cache), users: 0 });
+    // A new cache waits until the last one has shut down: never two on one directory.
+    const b = this.borrowed ?? (this.borrowed = { cache: this.cacheClosed.then(() => this.openCache()).then((r) => r.cache), users: 0 });
     b.users++;
     try {
       return await fn(await b.cache, false);
     } finally {
       if (--b.users === 0) {
         this.borrowed = null;
-        await (await b.cache.catch(() => null))?.shutdown();
+        const closed = b.cache.then((c) => c.shutdown());
+        this.cacheClosed = closed.catch(() => undefined);
+        await closed;
       }
     }
   }

@@ -78,8 +78,8 @@ test.serial('a tree on several cartridges, released, then read by 32 concurrent 
 });
 
 test.serial('while a recall waits for its cartridge, the rest of the mount answers', async (t) => {
-  // 17 s loads take 0.85 s here: the recall below waits at least that long.
-  const s2 = await libraryStore({ DEIMOS_LIBRARY_TIME_SCALE: '0.05', DEIMOS_CACHE_FLUSH_AGE_MS: '3600000' });
+  // 17 s loads take 2.6 s here (robot move and locate on top): the recall below waits at least that long.
+  const s2 = await libraryStore({ DEIMOS_LIBRARY_TIME_SCALE: '0.15', DEIMOS_CACHE_FLUSH_AGE_MS: '3600000' });
   const m2 = await mountChild(s2);
   try {
     const cold = randomBytes(1 << 20);
@@ -92,7 +92,10 @@ test.serial('while a recall waits for its cartridge, the rest of the mount answe
 
     let done = false;
     const reader = sh(`sha256sum < '${m2.mnt}/cold.bin'`).finally(() => { done = true; });
-    while ((await attr(join(m2.mnt, 'cold.bin'), 'state')) !== 'staging') await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; (await attr(join(m2.mnt, 'cold.bin'), 'state')) !== 'staging'; i++) {
+      if (i === 500 || done) throw new Error('the open never showed the file staging');
+      await new Promise((r) => setTimeout(r, 20));
+    }
     t.regex(await sh(`ls -lR '${m2.mnt}'`), /cold\.bin/);
     t.is(await sh(`cat '${m2.mnt}/warm.txt'`), 'in the cache\n');
     await sh(`mkdir '${m2.mnt}/new' && echo fresh > '${m2.mnt}/new/f' && mv '${m2.mnt}/new/f' '${m2.mnt}/new/g'`);

@@ -102,7 +102,10 @@ test('sqlite: lazy commits survive a killed process', async (t) => {
   const file = tempFile();
   await (await openCatalog(file)).close();
   const child = fork(fileURLToPath(new URL('./catalog-lazy-child.js', import.meta.url)), [file], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
-  const made = await new Promise<number>((resolve) => child.on('message', (n) => resolve(n as number)));
+  const made = await new Promise<number>((resolve, reject) => {
+    child.on('message', (n) => resolve(n as number));
+    child.on('exit', (code) => reject(new Error(`the child exited (${code}) before it reported`)));
+  });
   child.kill('SIGKILL');
   await new Promise((r) => child.on('exit', r));
   const cat = await openCatalog(file);

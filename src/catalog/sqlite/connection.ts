@@ -35,6 +35,13 @@ export class Connection {
   private syncedCommits = 0;
   /** The fsync running now, if any: later callers wait for it, then start one that covers them. */
   private syncing: Promise<void> | null = null;
+  /**
+   * A failed fsync of the log, kept: Linux reports a writeback error once
+   * and may drop the pages, so a later fsync that succeeds proves nothing
+   * about the commits before it. Every sync fails until the catalog is
+   * opened again (recovery then reads what really reached the disk).
+   */
+  private syncFailure: DeimosError | null = null;
   /** The WAL of the file SQLite opened (symlinks resolved as SQLite does); null in memory. */
   private walFile: string | null = null;
   /** Inode of the WAL whose name was last made durable (SQLite recreates the file after the last connection closes). */
@@ -120,6 +127,7 @@ export class Connection {
     this.checkOpen();
     const upTo = this.commits;
     while (this.syncedCommits < upTo) {
+      if (this.syncFailure) throw this.syncFailure;
       if (this.syncing) {
         // It may have started before our commit: wait, then look again.
         await this.syncing;
@@ -127,7 +135,10 @@ export class Connection {
       }
       const covers = this.commits;
       this.syncing = this.fsyncWal()
-        .then(() => { this.syncedCommits = Math.max(this.syncedCommits, covers); })
+        .then(() => { this.syncedCommits = Math.max(this.syncedCommits, covers); }, (e: unknown) => {
+          this.syncFailure = syncError(e);
+          throw this.syncFailure;
+        })
         .finally(() => { this.syncing = null; });
       await this.syncing;
     }
@@ -190,12 +201,17 @@ export class Connection {
     if (!this.db.open) throw new DeimosError('EBADF', 'the catalog is closed', 'open it again');
   }
 
+  get isOpen(): boolean {
+    return this.db.open;
+  }
+
   close(): void {
     if (this.db.open) this.db.close();
   }
 }
 
 function syncError(e: unknown): DeimosError {
+  if (e instanceof DeimosError) return e;
   return new DeimosError('EIO', `cannot sync the catalog's log: ${(e as Error).message}`, 'check the disk holding the catalog', { cause: e });
 }
 

@@ -20,9 +20,9 @@ import { accepts, type DriveSlot, type FormatJob, type TapeState, type WriteJob 
  *   4. free drives (empty, or their cartridge has no work) take what is
  *      waiting elsewhere: cartridges of queued writes, formats, then read
  *      queues by the policy's value — within fair share;
- *   5. a drive locked (or never added) with a cartridge that work waits
- *      for gives it back to its slot (the only thing such a drive does), so
- *      that another drive takes it;
+ *   5. a locked drive with a cartridge that work waits for gives it back
+ *      to its slot (the only thing a locked drive does), so that another
+ *      drive takes it;
  *   6. a cartridge idle for idle_unload_s goes back to its slot.
  * A read queue still gathering its burst (policy.gatherMs) may take an
  * empty drive but not evict another cartridge. Deadlines that would change
@@ -248,7 +248,8 @@ function findDrive(s: TapeState, env: DispatchEnv, label: string, use: ReqType, 
 
 function givenBack(s: TapeState): Action | null {
   for (const d of s.drives) {
-    if (d.usable || d.failed || d.busy || d.loaded === null || s.inTransit.has(d.loaded)) continue;
+    // A drive never added may belong to another system: it is left alone.
+    if (d.usable || !d.added || d.failed || d.busy || d.loaded === null || s.inTransit.has(d.loaded)) continue;
     if (s.hasWork(d.loaded)) return { kind: 'switch', drive: d, to: null, use: null };
   }
   return null;
