@@ -24,6 +24,12 @@ export interface WritebackPolicy {
   bytes: number;
   backoffBaseMs: number;
   backoffMaxMs: number;
+  /**
+   * Puts running at once, over all groups (default 64). Each holds its
+   * cache file open while it waits for its media: a flusher that fell
+   * behind a `tar x` of 10,000 files ran out of descriptors without it.
+   */
+  maxPuts?: number;
 }
 
 export interface WritebackDeps<K> {
@@ -65,6 +71,9 @@ export class WritebackQueue<K> {
   private stopped = false;
   private readonly loopDone: Promise<void>;
   private readonly counters = { groups: 0, puts: 0, failures: 0 };
+  /** Puts running now, and those waiting for a slot (maxPuts). */
+  private active = 0;
+  private readonly slotWaiters: (() => void)[] = [];
 
   constructor(private readonly d: WritebackDeps<K>) {
     this.loopDone = this.loop();
@@ -208,7 +217,7 @@ export class WritebackQueue<K> {
       try {
         if (groupError) throw groupError;
         this.counters.puts++;
-        const outcome = await this.d.put(it.key, groupNo);
+        const outcome = await this.slot(() => this.d.put(it.key, groupNo));
         this.settle(it, outcome, seqs.get(it)!);
       } catch (e) {
         this.fail(it, e);
@@ -216,6 +225,19 @@ export class WritebackQueue<K> {
     }));
     await this.d.onGroupDone?.(group.map((it) => it.key)).catch((e) => this.d.log?.warn({ err: e }, 'recording the end of a flush group'));
     this.kick.kick();
+  }
+
+  /** Runs `fn` once fewer than maxPuts puts run. */
+  private async slot<T>(fn: () => Promise<T>): Promise<T> {
+    const max = this.d.policy.maxPuts ?? 64;
+    while (this.active >= max) await new Promise<void>((r) => this.slotWaiters.push(r));
+    this.active++;
+    try {
+      return await fn();
+    } finally {
+      this.active--;
+      this.slotWaiters.shift()?.();
+    }
   }
 
   private settle(it: Item<K>, outcome: PutOutcome, seq: number): void {

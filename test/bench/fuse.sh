@@ -43,7 +43,12 @@ for _ in $(seq 50); do mountpoint -q "$root/mnt-rclone" && break; sleep 0.2; don
 
 targets=(native mnt-bindfs mnt-rclone mnt-deimos)
 drop() { sync; echo 3 > /proc/sys/vm/drop_caches 2>/dev/null || true; }
-t() { local s e; s=$(date +%s%N); "$@" >/dev/null 2>&1; e=$(date +%s%N); awk -v d=$((e - s)) 'BEGIN { printf "%.3f", d / 1e9 }'; }
+# Times one command; a command that fails is reported and fails the run (a fast failure is no figure).
+t() {
+  local s e; s=$(date +%s%N)
+  if ! "$@" >/dev/null 2>"$root/last.err"; then echo "$* failed: $(head -c 400 "$root/last.err")" >> "$root/failures"; fi
+  e=$(date +%s%N); awk -v d=$((e - s)) 'BEGIN { printf "%.3f", d / 1e9 }'
+}
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 declare -A R
 for ((r = 0; r < reps; r++)); do
@@ -70,3 +75,8 @@ for op in write read tarx lslR rsync; do
 done
 echo "(seconds, medians of $reps; the ratios are speed: >1 means deimos is faster; deimos flushes to $family)"
 "$deimos" umount "$root/mnt-deimos" >/dev/null
+if [ -s "$root/failures" ]; then
+  echo "FAILED, these figures are not valid:" >&2; cat "$root/failures" >&2
+  echo "last lines of the deimos service log:" >&2; tail -20 "$DEIMOS_HOME/mount.log" >&2
+  exit 1
+fi

@@ -4,7 +4,7 @@ import { VirtualClock } from '../../src/clock/index.js';
 import { pickVictims, WritebackQueue, type PutOutcome } from '../../src/cache/index.js';
 import { timersOf } from '../../src/cache/timers.js';
 
-function queue(over: Partial<{ ageMs: number; nb: number; bytes: number }> = {}) {
+function queue(over: Partial<{ ageMs: number; nb: number; bytes: number; maxPuts: number }> = {}) {
   const clock = new VirtualClock();
   const puts: { key: string; at: number; done(o: PutOutcome | Error): void }[] = [];
   const groups: string[][] = [];
@@ -98,4 +98,20 @@ test('pickVictims: least recently used first, down to the target', (t) => {
   t.deepEqual(pickVictims(c, 1000, 650).map((x) => x.id), ['b', 'c']);
   t.deepEqual(pickVictims(c, 1000, 1000), []);
   t.deepEqual(pickVictims(c, 1000, 0).map((x) => x.id), ['b', 'c', 'a']);
+});
+
+test('at most maxPuts puts run at once, over all groups; the others start as they end', async (t) => {
+  const { q, puts, turns } = queue({ ageMs: Infinity, nb: 4, maxPuts: 3 });
+  for (const k of ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h']) q.add(k, 1);
+  await turns();
+  t.is(puts.length, 3, 'two groups of four, three puts running');
+  puts[0]!.done('done');
+  await turns();
+  t.is(puts.length, 4);
+  for (let i = 1; i < 8; i++) {
+    puts[i]!.done('done');
+    await turns();
+  }
+  t.is(puts.length, 8);
+  t.is(q.stats().queued, 0);
 });
