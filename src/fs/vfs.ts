@@ -28,7 +28,7 @@ export class Vfs {
   private readonly files: FileOps;
   private readonly control: ControlTree;
   private readonly xattrs: Xattrs;
-  private readonly releasing = new Set<Promise<void>>();
+  /** Work answered at once and finished later: releases, atime updates. */
   private readonly background = new Set<Promise<void>>();
 
   constructor(private readonly deps: VfsDeps) {
@@ -62,7 +62,7 @@ export class Vfs {
    * more releases): what was written becomes a version the flusher takes.
    */
   async closeAll(): Promise<void> {
-    while (this.releasing.size) await Promise.all([...this.releasing]);
+    await this.settled();
     for (const fd of this.table.handles()) {
       await this.release(fd).catch((e: unknown) => this.deps.log.error({ err: e, fd }, 'closing a file left open at unmount'));
     }
@@ -282,10 +282,7 @@ export class Vfs {
    * until the cache has recorded the version.
    */
   releaseInBackground(fd: number): void {
-    const p: Promise<void> = this.files.release(fd)
-      .catch((e: unknown) => this.deps.log.error({ err: e, fd }, 'closing a file failed'))
-      .finally(() => this.releasing.delete(p));
-    this.releasing.add(p);
+    this.inBackground(this.files.release(fd), (e) => this.deps.log.error({ err: e, fd }, 'closing a file failed'));
   }
 
   // extended attributes
@@ -321,17 +318,20 @@ export class Vfs {
     const now = Date.now();
     if (row.atime > row.mtime && row.atime > row.ctime && now - row.atime < RELATIME_MS) return;
     if (this.table.writersOf(row.uuid).length > 0) return;
-    const p: Promise<void> = (async () => {
+    this.inBackground((async () => {
       const alive = await this.deps.catalog.getObject({ uuid: row.uuid });
       if (alive === null || alive.version !== row.version) return;
       await this.deps.catalog.setObjectAttrs(alive.oid, { atime: now }, LAZY);
       this.attrs.invalidate(alive.oid);
-    })().catch((err: unknown) => this.deps.log.debug({ err, oid: row.oid }, 'atime not updated'))
-      .finally(() => this.background.delete(p));
+    })(), (err) => this.deps.log.debug({ err, oid: row.oid }, 'atime not updated'));
+  }
+
+  private inBackground(work: Promise<unknown>, failed: (e: unknown) => void): void {
+    const p: Promise<void> = work.then(() => undefined, failed).finally(() => this.background.delete(p));
     this.background.add(p);
   }
 
-  /** Resolves when the updates started in the background (atime) are over. */
+  /** Resolves when the work started in the background (releases, atime) is over. */
   async settled(): Promise<void> {
     while (this.background.size) await Promise.all([...this.background]);
   }

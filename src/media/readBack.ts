@@ -10,7 +10,8 @@ const CHUNK = 4 << 20;
  * than `size` is an EIO.
  */
 export async function hashFile(fh: FileHandle, size: number, hash: (chunk: Buffer) => void): Promise<void> {
-  const bufs = [Buffer.allocUnsafeSlow(Math.min(CHUNK, Math.max(size, 1))), Buffer.allocUnsafeSlow(Math.min(CHUNK, Math.max(size, 1)))];
+  const len = Math.min(CHUNK, Math.max(size, 1));
+  const bufs = [Buffer.allocUnsafeSlow(len), Buffer.allocUnsafeSlow(len)];
   const readAt = async (buf: Buffer, pos: number): Promise<number> => {
     const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, size - pos), pos);
     if (bytesRead === 0) throw Object.assign(new Error(`file ended at ${pos} bytes, expected ${size}`), { code: 'EIO' });

@@ -9,9 +9,12 @@ import { accepts, type DriveSlot } from './state.js';
 
 export type DriveUse = 'read' | 'write' | 'format';
 
-/** Some added, unlocked, working drive takes `model` cartridges (null: any model). */
-export function canServe(drives: readonly DriveSlot[], model: string | null): boolean {
-  return drives.some((d) => d.usable && accepts(d.model, model));
+/**
+ * Some added, unlocked, working drive takes `model` cartridges (null: any
+ * model), or, given its label, already holds this one.
+ */
+export function canServe(drives: readonly DriveSlot[], model: string | null, label?: string): boolean {
+  return drives.some((d) => d.usable && ((label !== undefined && d.loaded === label) || accepts(d.model, model)));
 }
 
 export function noDriveError(drives: readonly DriveSlot[], use: DriveUse, model: string | null): DeimosError {

@@ -130,7 +130,7 @@ export class TapeScheduler implements IoScheduler {
    * last look counts. Only this rare case costs a catalog call.
    */
   private async unservable(use: DriveUse, labels: string[]): Promise<DeimosError | null> {
-    const servable = (): boolean => labels.some((l) => this.s.drives.some((d) => d.usable && d.loaded === l) || canServe(this.s.drives, this.cartridge(l)?.model ?? null));
+    const servable = (): boolean => labels.some((l) => canServe(this.s.drives, this.cartridge(l)?.model ?? null, l));
     if (servable()) return null;
     await this.refreshDrives();
     if (servable()) return null;
@@ -348,7 +348,7 @@ export class TapeScheduler implements IoScheduler {
     for (const job of [...this.s.reads.all()]) {
       const ok = job.candidates.some((c) => {
         const cart = this.cartridge(c.medium);
-        return cart !== null && drives.some((d) => d.usable && (d.loaded === c.medium || acceptsModel(d.model, cart.model)));
+        return cart !== null && canServe(drives, cart.model, c.medium);
       });
       if (ok) continue;
       this.s.reads.take(job.id);
