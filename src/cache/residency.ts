@@ -61,8 +61,9 @@ export class Recalls {
         await sink.truncate(obj.size);
         await sink.commit({ fsync: true });
         sink = null;
+        // The catalog learns of the clean copy first; readers see 'online' and the count together after.
+        await c.catalog.upsertCacheEntries([{ ...entryRow(c, e), state: 'clean' }]);
         e.to('clean');
-        await c.catalog.upsertCacheEntries([entryRow(c, e)]);
       } catch (err) {
         await sink?.abort();
         dropEntry(c, e);
