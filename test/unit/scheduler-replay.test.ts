@@ -1,7 +1,13 @@
 /** Trace replay through the real scheduler and sim library, and its lower bound. */
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import anyTest from 'ava';
+import { Config } from '../../src/core/config.js';
+import { locateSeconds, timingFromConfig, type TapeTiming } from '../../src/library/timing.js';
 import { POLICY_NAMES } from '../../src/scheduler/policies/index.js';
-import { formatTrace, parseTrace, replayTrace, type TraceRow } from '../../src/scheduler/replay.js';
+import { formatTrace, lowerBound, parseTrace, replayTrace, type TraceRow } from '../../src/scheduler/replay.js';
+import { rewindFloorFrom } from '../../src/scheduler/replay/lowerBound.js';
+import type { ScaledRequest } from '../../src/scheduler/replay/scale.js';
 
 // Serial: the virtual clocks of concurrent tests would wait on each other's file I/O.
 const test = anyTest.serial;
@@ -35,6 +41,22 @@ test('the lower bound is below every policy on random traces', async (t) => {
   }
 });
 
+test('no policy beats the lower bound on any shipped benchmark trace (test/bench/traces, 4 drives as sched.sh)', async (t) => {
+  const dir = fileURLToPath(new URL('../../../test/bench/traces/', import.meta.url));
+  const files = readdirSync(dir).filter((f) => f.endsWith('.csv')).sort();
+  t.true(files.length >= 6);
+  for (const f of files) {
+    const res = await replayTrace(parseTrace(readFileSync(dir + f, 'utf8'), f), { drives: 4, policies: [...POLICY_NAMES] });
+    const bound = res.find((r) => r.policy === 'lower-bound')!;
+    for (const r of res) {
+      t.true(r.makespan_s >= bound.makespan_s - 1e-6, `${f}: ${r.policy} ${r.makespan_s} s >= bound ${bound.makespan_s} s`);
+      t.true(r.mean_wait_s >= bound.mean_wait_s - 1e-6, `${f}: ${r.policy} mean wait`);
+      t.true(r.locate_s >= bound.locate_s - 1e-6, `${f}: ${r.policy} locate`);
+      t.true(r.mounts >= bound.mounts, `${f}: ${r.policy} mounts`);
+    }
+  }
+});
+
 test('a trace with writes replays (grouped puts, syncs) and keeps the bound', async (t) => {
   const res = await replayTrace(randomTrace(9, 20, 3, 6), { drives: 2, policies: ['cost', 'fifo'] });
   const bound = res.find((r) => r.policy === 'lower-bound')!;
@@ -60,6 +82,55 @@ test('contiguous runs: one mount per cartridge and streaming, so position order 
     t.is(r.mounts, 1);
     t.true(r.makespan_s <= 1.05 * bound.makespan_s, `${r.policy}: ${r.makespan_s} s vs bound ${bound.makespan_s} s`);
   }
+});
+
+/** Round figures: 4 wraps of 1000 bytes on a 100 m tape, 2 bands (wraps 2-3 are band 1), 100 bytes/s. */
+const SMALL: TapeTiming = {
+  robotMoveS: 10, loadS: 20, unloadS: 30, rateBytesPerS: 100, locateFixedS: 1, tapeLengthM: 100, locateSpeedMPerS: 10,
+  wraps: 4, bands: 2, wrapChangeS: 2, bandChangeS: 3, reversalS: 5, syncS: 0, indexBytes: 0,
+};
+
+function req(op: 'read' | 'write', cartridge: string, start: number, end: number): ScaledRequest {
+  return { row: { line: 0, arrivalS: 0, op, cartridge, position: start, size: end - start }, start, end, key: op === 'read' ? `${cartridge}@${start}+${end - start}` : '' };
+}
+
+test('the bound counts the rewind before each unload it counts, all but the D largest (hand-computed)', (t) => {
+  // One extent per cartridge, each from BOT: no seek; work = mount 30 + transfer.
+  // A ends at 100 (wrap 0, x 10 m): rewind 1 + 10/10 + 2 reversals (backward, on a forward wrap, to a forward wrap) = 12.
+  // B ends at 1500 (wrap 1, x 50 m, backward wrap): 1 + 5 + wrap change 2 + 1 reversal = 13.
+  // C ends at 2900 (wrap 2, band 1, x 90 m): 1 + 9 + 2 + band change 3 + 2 reversals = 25.
+  const cap = new Map([['A', 4000], ['B', 4000], ['C', 4000]]);
+  const reads = [req('read', 'A', 0, 100), req('read', 'B', 0, 1500), req('read', 'C', 0, 2900)];
+  t.is(locateSeconds(SMALL, 4000, 100, 0), 12);
+  t.is(locateSeconds(SMALL, 4000, 1500, 0), 13);
+  t.is(locateSeconds(SMALL, 4000, 2900, 0), 25);
+  // Work 31 + 45 + 59 = 135. One drive: 2 unloads of 30 + 10, rewinds 13 + 12 (C may stay loaded).
+  t.is(lowerBound(reads, cap, SMALL, 1).makespanS, 135 + 80 + 25);
+  // Two drives: 1 unload, the least rewind (12); (135 + 40 + 12) / 2.
+  t.is(lowerBound(reads, cap, SMALL, 2).makespanS, 93.5);
+  // Three drives: no unload needed; the longest cartridge's work, 59.
+  t.is(lowerBound(reads, cap, SMALL, 3).makespanS, 59);
+  // With a write (200 bytes: 2 s) the head may rewind from at/after end of data instead:
+  // A from wrap 0: 1; B from wrap 1: 1 + 2 = 3; C from band 1: 1 + 2 + 3 = 6. One drive: rewinds 3 + 1.
+  t.is(rewindFloorFrom(SMALL, 4000, 100), 1);
+  t.is(rewindFloorFrom(SMALL, 4000, 1500), 3);
+  t.is(rewindFloorFrom(SMALL, 4000, 2900), 6);
+  t.is(lowerBound([...reads, req('write', 'A', 0, 200)], cap, SMALL, 1).makespanS, 135 + 2 + 80 + 4);
+});
+
+test('no rewind from at or past a position is below its floor, although rewinds are not monotonic in position', (t) => {
+  const timing = timingFromConfig(new Config({ file: null, env: {} }));
+  const cap = 280 * 50;
+  const perWrap = cap / timing.wraps;
+  // Serpentine: the end of wrap 1 lies near BOT, the end of wrap 0 at the far end.
+  t.true(locateSeconds(timing, cap, 2 * perWrap - 1, 0) < locateSeconds(timing, cap, perWrap - 1, 0));
+  // Least rewind from any position >= p, for every p, against the floor.
+  let least = Infinity;
+  for (let p = cap; p >= 1; p--) {
+    least = Math.min(least, locateSeconds(timing, cap, p, 0));
+    if (rewindFloorFrom(timing, cap, p) > least) t.fail(`from ${p}: floor ${rewindFloorFrom(timing, cap, p)} > ${least}`);
+  }
+  t.pass();
 });
 
 test('bad options and traces are EINVAL', async (t) => {

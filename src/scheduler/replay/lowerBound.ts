@@ -1,4 +1,4 @@
-import { locateSeconds, mountSeconds, transferSeconds, type TapeTiming } from '../../library/timing.js';
+import { locateSeconds, mountSeconds, pointAt, transferSeconds, type TapeTiming } from '../../library/timing.js';
 import type { ScaledRequest } from './scale.js';
 
 /**
@@ -25,19 +25,52 @@ import type { ScaledRequest } from './scale.js';
  *   bytes takes transfer(n).
  * - Every cartridge read starts in a slot, so it is mounted at least once:
  *   robot move + load.
- * - With C cartridges and D drives, a drive that serves k cartridges
- *   unloads k − 1 of them before loading its last one: at least C − D
- *   unloads, each unload_s + robot_move_s of drive time (the rewind is
- *   left out: it may start from BOT).
+ * - Unloads. Call a read session a stay of a cartridge in a drive, from its
+ *   load to its unload, in which at least one read of the trace is served
+ *   (stays without reads only add time). Every read session of a drive but
+ *   its last one ends with an unload done before that drive loads its next
+ *   read session, so before that session's reads complete: before the
+ *   makespan (the last completion). With C cartridges read and D drives
+ *   there are at least C read sessions, so at least C − D such unloads,
+ *   each unload_s + robot_move_s of drive time (the sim's unload holds the
+ *   drive until the robot has put the cartridge back).
+ * - Rewinds. The sim's unload starts with a rewind, locate(head, BOT)
+ *   (TapeVolume.unmount; a sync of unsynced writes before it leaves the
+ *   head at end of data). In a read session the last read leaves the head
+ *   at the end of its extent (the stream moves it there); after it only
+ *   writes and syncs move the head, to the end of data of the time, at or
+ *   past the cartridge's initial end of data, which replay/populate.ts puts
+ *   at the end of its last requested extent. (Nothing else moves a head:
+ *   format returns to BOT but refuses a cartridge with extents.) So the
+ *   rewind ending a read session of cartridge c takes at least rewind(c),
+ *   the least of
+ *     - locate(end, BOT) over c's requested extents, and
+ *     - where the trace writes, a floor for any position p at or past c's
+ *       initial end of data: locate_fixed_s, plus wrap_change_s if that end
+ *       of data lies past wrap 0, plus band_change_s if past band 0. Any
+ *       locate from p > 0 to BOT pays the fixed part and the wrap and band
+ *       changes of p, with travel and reversals >= 0, and p's wrap and band
+ *       only grow with p. (Not the rewind from the end of data itself: on a
+ *       serpentine tape a rewind's cost is not monotonic in the position —
+ *       from the end of wrap 1, near BOT, it is shorter than from the end of
+ *       wrap 0, at the far end — so a head further along may rewind faster.)
+ *   The C − D unloads above end read sessions that are not the last of
+ *   their drive. A cartridge with no such session has all its read sessions
+ *   among the at most D last ones: at most D cartridges. So those unloads
+ *   rewind for at least
+ *     Σ_c rewind(c) − (the D largest rewind(c))
+ *   of drive time before the makespan, besides their unload_s +
+ *   robot_move_s.
  * Then for work(c) = mount + Σ over c's reads of (seek + transfer):
  *   1. a request arriving at a cannot complete before a + its own seek +
  *      transfer (a drive serves one request at a time);
  *   2. one cartridge is in one drive at a time, so its work is serial:
- *      makespan >= max work(c);
- *   3. D drives work in parallel at best: makespan >= (Σ work + unloads) / D
- *      (writes' transfers included).
- * Rewinds, syncs, robot contention and waiting are left out: leaving out
- * work only weakens the bound, it never makes it wrong. Waits use the same
+ *      makespan >= max work(c) (not more per cartridge: any one cartridge
+ *      may be among those still loaded at the end, with no unload to count);
+ *   3. D drives work in parallel at best: makespan >= (Σ work + unloads +
+ *      rewinds) / D (writes' transfers included).
+ * Syncs, robot contention and waiting are left out: leaving out work only
+ * weakens the bound, it never makes it wrong. Waits use the same
  * per-request minimum (seek + transfer), each a bound for that request.
  */
 export interface Bound {
@@ -63,6 +96,7 @@ export function lowerBound(reqs: readonly ScaledRequest[], capacity: Map<string,
   let total = 0;
   let maxCart = 0;
   let locateS = 0;
+  const rewinds: number[] = [];
   for (const [label, list] of perCart) {
     const cap = capacity.get(label)!;
     const count = new Map<string, number>();
@@ -93,8 +127,16 @@ export function lowerBound(reqs: readonly ScaledRequest[], capacity: Map<string,
     }
     total += work;
     maxCart = Math.max(maxCart, work);
+    // The least rewind that can end a read session of the cartridge (see above).
+    let rewind = Infinity;
+    for (const e of extents) rewind = Math.min(rewind, locateSeconds(timing, cap, e.end, 0));
+    if (anyWrites) rewind = Math.min(rewind, rewindFloorFrom(timing, cap, Math.max(...extents.map((e) => e.end))));
+    rewinds.push(rewind);
   }
   total += Math.max(0, perCart.size - drives) * (timing.unloadS + timing.robotMoveS);
+  // All but the D largest: those cartridges may stay loaded to the end.
+  rewinds.sort((a, b) => b - a);
+  for (const r of rewinds.slice(drives)) total += r;
   let arrival = 0;
   const waits: number[] = [];
   for (const r of reqs) {
@@ -111,4 +153,14 @@ export function lowerBound(reqs: readonly ScaledRequest[], capacity: Map<string,
     locateS,
     mounts: perCart.size,
   };
+}
+
+/**
+ * No rewind from any position p >= `from` (> 0) takes less: a locate to BOT
+ * costs locate_fixed_s, plus the wrap change and band change of p, plus
+ * travel and reversals (>= 0); wrap and band never decrease with p.
+ */
+export function rewindFloorFrom(t: TapeTiming, capacity: number, from: number): number {
+  const p = pointAt(t, capacity, from);
+  return t.locateFixedS + (p.wrap > 0 ? t.wrapChangeS : 0) + (p.band > 0 ? t.bandChangeS : 0);
 }
