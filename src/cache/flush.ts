@@ -28,9 +28,11 @@ export async function startGroup(c: Ctx, ids: number[]): Promise<void> {
   await saveStates(c, group);
 }
 
-/** Records where the entries of a finished group ended: clean, or dirty again. */
+/** Records where the entries of a finished group ended: clean, dirty again, or dirty still (a put the stop kept from starting). */
 export async function endGroup(c: Ctx, ids: number[]): Promise<void> {
-  await saveStates(c, ids.map((id) => c.byId.get(id)).filter((e): e is Entry => e !== undefined));
+  const entries = ids.map((id) => c.byId.get(id)).filter((e): e is Entry => e !== undefined);
+  for (const e of entries) if (e.state === 'flushing') e.to('dirty');
+  await saveStates(c, entries);
 }
 
 async function saveStates(c: Ctx, entries: Entry[]): Promise<void> {

@@ -17,6 +17,8 @@ export interface CacheOptions {
   /** First retry delay of a failed flush; doubled at each failure up to `backoffMaxMs`. */
   backoffBaseMs: number;
   backoffMaxMs: number;
+  /** Flush puts running at once (WritebackPolicy.maxPuts). */
+  maxPuts: number;
 }
 
 export interface CacheTuning {
@@ -24,6 +26,7 @@ export interface CacheTuning {
   dir?: string;
   backoffBaseMs?: number;
   backoffMaxMs?: number;
+  maxPuts?: number;
 }
 
 export function cacheOptions(config: Config, tuning: CacheTuning = {}): CacheOptions {
@@ -55,6 +58,7 @@ export function cacheOptions(config: Config, tuning: CacheTuning = {}): CacheOpt
     },
     backoffBaseMs: tuning.backoffBaseMs ?? 1_000,
     backoffMaxMs: tuning.backoffMaxMs ?? 300_000,
+    maxPuts: tuning.maxPuts ?? 64,
   };
 }
 

@@ -13,7 +13,7 @@
  *   while the put ran (cancel on modify);
  * - `flush(keys)` puts items now whatever the thresholds, and may wait.
  */
-import type { Logger } from '../core/index.js';
+import { DeimosError, type Logger } from '../core/index.js';
 import { Kick, type Timers } from './timers.js';
 
 export type PutOutcome = 'done' | 'changed';
@@ -65,6 +65,8 @@ export interface WritebackStats { queued: number; bytes: number; running: number
 
 export class WritebackQueue<K> {
   private readonly items = new Map<K, Item<K>>();
+  /** The items no put is running for: what pick looks at, so a long backlog in flight costs nothing per kick. */
+  private readonly idle = new Map<K, Item<K>>();
   private readonly holds = new Map<K, number>();
   private readonly kick = new Kick();
   private readonly running = new Set<Promise<void>>();
@@ -86,7 +88,9 @@ export class WritebackQueue<K> {
       it.size = size;
       it.seq++;
     } else {
-      this.items.set(key, { key, size, dirtySince, attempts: 0, notBefore: 0, seq: 0, running: false, forced: false, waiting: [], covered: [] });
+      const item: Item<K> = { key, size, dirtySince, attempts: 0, notBefore: 0, seq: 0, running: false, forced: false, waiting: [], covered: [] };
+      this.items.set(key, item);
+      this.idle.set(key, item);
     }
     this.kick.kick();
   }
@@ -96,6 +100,7 @@ export class WritebackQueue<K> {
     const it = this.items.get(key);
     if (!it) return;
     this.items.delete(key);
+    this.idle.delete(key);
     for (const w of [...it.waiting, ...it.covered]) w.resolve();
   }
 
@@ -141,12 +146,23 @@ export class WritebackQueue<K> {
     return { queued: this.items.size, bytes, running, ...this.counters };
   }
 
-  /** Stops starting puts; resolves when those running are over. */
+  /**
+   * Stops starting puts; resolves when those running are over. Puts still
+   * waiting for a slot do not start: their items stay queued (dirty in the
+   * cache, flushed at the next start) and whoever waits for them is told.
+   */
   async stop(): Promise<void> {
     this.stopped = true;
     this.kick.kick();
+    for (const wake of this.slotWaiters.splice(0)) wake();
     await this.loopDone;
     await Promise.all([...this.running]);
+    const stopped = new DeimosError('ECANCELED', 'the cache stopped before this file was flushed', 'it stays dirty in the cache and is flushed when the mount starts again');
+    for (const it of this.items.values()) {
+      for (const w of [...it.waiting, ...it.covered]) w.reject(stopped);
+      it.waiting = [];
+      it.covered = [];
+    }
   }
 
   private eligible(it: Item<K>, now: number): boolean {
@@ -161,8 +177,7 @@ export class WritebackQueue<K> {
     let oldest = Infinity;
     let next: number | null = null;
     let forced = false;
-    for (const it of this.items.values()) {
-      if (it.running) continue;
+    for (const it of this.idle.values()) {
       if (it.forced) forced = true;
       if (!this.eligible(it, now)) {
         // Backing off: look again when it may go, it may then complete a count or volume.
@@ -175,9 +190,10 @@ export class WritebackQueue<K> {
     }
     const due = ready.length > 0 && (ready.length >= p.nb || bytes >= p.bytes || oldest + p.ageMs <= now);
     if (due || forced) {
-      const group = due ? ready : [];
-      for (const it of this.items.values()) if (it.forced && !it.running && !group.includes(it)) group.push(it);
-      return { group };
+      // A forced item goes even if held or backing off.
+      const group = new Set(due ? ready : []);
+      for (const it of this.idle.values()) if (it.forced) group.add(it);
+      return { group: [...group] };
     }
     if (ready.length > 0) next = Math.min(next ?? Infinity, oldest + p.ageMs);
     return { next };
@@ -202,6 +218,7 @@ export class WritebackQueue<K> {
     const seqs = new Map<Item<K>, number>();
     for (const it of group) {
       it.running = true;
+      this.idle.delete(it.key);
       it.forced = false;
       it.covered.push(...it.waiting);
       it.waiting = [];
@@ -216,9 +233,12 @@ export class WritebackQueue<K> {
     await Promise.all(group.map(async (it) => {
       try {
         if (groupError) throw groupError;
-        this.counters.puts++;
-        const outcome = await this.slot(() => this.d.put(it.key, groupNo));
-        this.settle(it, outcome, seqs.get(it)!);
+        const outcome = await this.slot(() => {
+          this.counters.puts++;
+          return this.d.put(it.key, groupNo);
+        });
+        if (outcome === null) this.unstarted(it);
+        else this.settle(it, outcome, seqs.get(it)!);
       } catch (e) {
         this.fail(it, e);
       }
@@ -227,10 +247,11 @@ export class WritebackQueue<K> {
     this.kick.kick();
   }
 
-  /** Runs `fn` once fewer than maxPuts puts run. */
-  private async slot<T>(fn: () => Promise<T>): Promise<T> {
+  /** Runs `fn` once fewer than maxPuts puts run; null, without running it, once the queue stops. */
+  private async slot<T>(fn: () => Promise<T>): Promise<T | null> {
     const max = this.d.policy.maxPuts ?? 64;
-    while (this.active >= max) await new Promise<void>((r) => this.slotWaiters.push(r));
+    while (this.active >= max && !this.stopped) await new Promise<void>((r) => this.slotWaiters.push(r));
+    if (this.stopped) return null;
     this.active++;
     try {
       return await fn();
@@ -248,16 +269,27 @@ export class WritebackQueue<K> {
       for (const w of [...it.covered, ...it.waiting]) w.resolve();
       return;
     }
+    this.idle.set(it.key, it);
     // Changed during the put: what the waiters wanted flushed is not yet.
     it.attempts = 0;
     it.waiting.unshift(...it.covered);
     it.covered = [];
   }
 
+  /** A put that never started (the queue stopped): the item stays as it was, its waiters still waiting. */
+  private unstarted(it: Item<K>): void {
+    it.running = false;
+    if (this.items.get(it.key) !== it) return;
+    it.waiting.unshift(...it.covered);
+    it.covered = [];
+    this.idle.set(it.key, it);
+  }
+
   private fail(it: Item<K>, e: unknown): void {
     it.running = false;
     this.counters.failures++;
     if (this.items.get(it.key) !== it) return;
+    this.idle.set(it.key, it);
     it.attempts++;
     const p = this.d.policy;
     const delay = Math.min(p.backoffMaxMs, p.backoffBaseMs * 2 ** (it.attempts - 1));

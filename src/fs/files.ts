@@ -120,7 +120,10 @@ export class FileOps {
       // Attributes set while the file was open go in the commit of its size (one commit per file, not two).
       let gen = f.pendingGen;
       const obj = await this.cache.close(f.h, { attrs: { ...f.pending } });
-      this.attrs.invalidate(obj.oid, f.h.oid);
+      // The row the close committed is what getattr would read next (libfuse asks after every setattr).
+      this.attrs.invalidate(f.h.oid);
+      if (obj.deprecatedAt === null) this.attrs.put(obj.oid, { type: 'file', row: obj });
+      else this.attrs.invalidate(obj.oid);
       if (gen === f.pendingGen && applied(obj, f.pending)) return;
       // Attributes may still arrive while they are written: write until none did.
       while (Object.keys(f.pending).length > 0) {

@@ -18,7 +18,7 @@ import { chmodPatch, chownPatch, utimensPatch } from './setattr.js';
 import { statOfEntry } from './stat.js';
 import { libraryStatFs } from './statfs.js';
 import { LAZY, O_ACCMODE, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, S_ISGID, type Caller, type Stat, type StatFs, type TimeArg, type VfsDeps } from './types.js';
-import { Xattrs, type XattrTarget } from './xattrs.js';
+import { userKey, Xattrs, type XattrTarget } from './xattrs.js';
 
 const RELATIME_MS = 24 * 3600 * 1000;
 
@@ -132,10 +132,10 @@ export class Vfs {
   async rmdir(p: string, _c: Caller): Promise<void> {
     const path = catalogPath(p);
     refuseControl(path);
-    this.attrs.invalidateTree(path);
+    // Only an empty directory goes, so nothing below it is cached.
+    this.attrs.invalidate(path);
     await this.deps.catalog.rmdir(path, LAZY);
-    this.attrs.invalidateTree(path);
-    this.attrs.invalidate(parentPath(path));
+    this.attrs.invalidate(path, parentPath(path));
   }
 
   async symlink(target: string, p: string, c: Caller): Promise<void> {
@@ -166,11 +166,12 @@ export class Vfs {
     const d = catalogPath(dst);
     refuseControl(s);
     refuseControl(d);
-    this.attrs.invalidateTree(s);
-    this.attrs.invalidateTree(d);
+    // Dropping a subtree scans the whole attribute cache: only when a directory moves, not per file (rsync renames every file).
+    const dirMoves = (await this.attrs.lookup(s))?.type === 'dir' || (await this.attrs.lookup(d))?.type === 'dir';
+    const drop = () => dirMoves ? (this.attrs.invalidateTree(s), this.attrs.invalidateTree(d)) : this.attrs.invalidate(s, d);
+    drop();
     await this.deps.catalog.rename(s, d, LAZY);
-    this.attrs.invalidateTree(s);
-    this.attrs.invalidateTree(d);
+    drop();
     this.attrs.invalidate(parentPath(s), parentPath(d));
   }
 
@@ -288,6 +289,8 @@ export class Vfs {
   // extended attributes
 
   async getxattr(p: string, name: string): Promise<Buffer> {
+    // The kernel asks for security.capability before every write: refused before any lookup.
+    userKey(name);
     return this.xattrs.get(await this.xattrTarget(p), name);
   }
 
@@ -357,10 +360,8 @@ export class Vfs {
    * stamps its own mtime anyway, and every catalog write is an fsync.
    */
   private async setAttrs(path: string, e: NsEntry, patch: Partial<PosixAttrs>): Promise<void> {
-    if (e.type === 'file' && this.files.notePending(e.row.uuid, patch)) {
-      this.attrs.invalidate(path);
-      return;
-    }
+    // getattr shows pending changes over the cached row (OpenFiles.overlay): nothing to drop.
+    if (e.type === 'file' && this.files.notePending(e.row.uuid, patch)) return;
     const changes = (Object.keys(patch) as (keyof PosixAttrs)[]).filter((k) => k !== 'ctime' && patch[k] !== e.row[k]);
     if (changes.length === 0) return;
     this.attrs.invalidate(path);

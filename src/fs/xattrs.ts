@@ -93,7 +93,7 @@ export class Xattrs {
 }
 
 /** The metadata key of a `user.*` name; other namespaces are refused. */
-function userKey(name: string): string {
+export function userKey(name: string): string {
   if (!name.startsWith('user.') || name === 'user.') {
     throw new DeimosError('ENOTSUP', `attribute '${name}' is not supported`, 'only user.* attributes are stored');
   }

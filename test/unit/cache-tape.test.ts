@@ -91,3 +91,23 @@ test('stage of files on several cartridges mounts each cartridge once; concurren
     await cache.close(h);
   }
 });
+
+test('a shutdown waits for the puts that run, not for the group: the rest stay dirty and flush at the next start', async (t) => {
+  const env = await cacheEnv(t, {
+    media: 'tape', virtualCache: true, maxPuts: 2,
+    config: { 'library.drives': 'st0', 'cache.flush_nb': '8', 'lrs.sync_nb_req': 'tape=8,dir=1', 'lrs.sync_time_ms': 'tape=10000,dir=0' },
+  });
+  const files = Array.from({ length: 8 }, (_, i) => ({ oid: `u/${i}`, data: bytes(1000 + i, i) }));
+  const started = new Promise<void>((resolve) => {
+    let n = 0;
+    env.cache.events.on('flush-start', () => { if (++n === 2) resolve(); });
+  });
+  for (const f of files) await writeFile(env.cache, f.oid, f.data);
+  await started;
+  await env.cache.shutdown();
+  t.is(env.cache.stats().flushes, 2, 'the two running puts ended');
+  const cache = await env.restart();
+  t.deepEqual(await cache.recover(), { dirty: 6, dropped: 0, missing: [] });
+  await cache.flush(undefined, { wait: true });
+  for (const f of files) t.deepEqual(await storeBytes(env.store, (await env.catalog.getObject({ oid: f.oid }))!), f.data, f.oid);
+});

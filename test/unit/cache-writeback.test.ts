@@ -115,3 +115,24 @@ test('at most maxPuts puts run at once, over all groups; the others start as the
   t.is(puts.length, 8);
   t.is(q.stats().queued, 0);
 });
+
+test('stop lets the running puts end and starts none of those waiting for a slot: they stay queued, their waiters are told', async (t) => {
+  const { q, puts, groups, turns } = queue({ ageMs: Infinity, nb: 4, maxPuts: 2 });
+  for (const k of ['a', 'b', 'c', 'd']) q.add(k, 1);
+  await turns();
+  t.deepEqual(groups, [['a', 'b', 'c', 'd']]);
+  t.is(puts.length, 2);
+  const waited = q.flush(['c'], { wait: true });
+  const stopped = q.stop();
+  let over = false;
+  void stopped.then(() => { over = true; });
+  await turns();
+  t.false(over, 'stop waits for the puts that run');
+  puts[0]!.done('done');
+  puts[1]!.done('done');
+  await stopped;
+  t.is(puts.length, 2, 'c and d never started');
+  t.is(q.stats().queued, 2);
+  t.is(q.stats().puts, 2);
+  await t.throwsAsync(waited, { code: 'ECANCELED' });
+});

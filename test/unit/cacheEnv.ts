@@ -31,6 +31,8 @@ export interface CacheEnvOptions {
    */
   virtualCache?: boolean;
   backoffBaseMs?: number;
+  /** Flush puts running at once (default 64). */
+  maxPuts?: number;
 }
 
 export interface CacheEnv {
@@ -82,7 +84,7 @@ export async function openCacheEnv(o: CacheEnvOptions = {}): Promise<CacheEnv & 
     if (lib !== null) await addLibraryDrives(catalog, lib);
     const scheduler = createScheduler({ catalog, config, library: lib ?? undefined, clock, log });
     const store = new Store({ catalog, scheduler, config, log });
-    const cache = createCache({ catalog, store, config, log, clock: o.virtualCache ? clock : undefined, tuning: { backoffBaseMs: o.backoffBaseMs } });
+    const cache = createCache({ catalog, store, config, log, clock: o.virtualCache ? clock : undefined, tuning: { backoffBaseMs: o.backoffBaseMs, maxPuts: o.maxPuts } });
     return { catalog, clock, lib, scheduler, store, cache };
   };
   const w = await world();
