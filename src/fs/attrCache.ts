@@ -8,10 +8,16 @@
 import { LRUCache } from 'lru-cache';
 import type { Catalog, NsEntry } from '../catalog/index.js';
 
+const TOUCHED_MAX = 50_000;
+
 export class AttrCache {
   private readonly lru: LRUCache<string, NsEntry>;
   /** Bumped by every invalidation, so a lookup that raced a change does not store what it read before it. */
   private generation = 0;
+  /** The generation of each path's last change, for putIfUnchanged; forgotten in bulk past TOUCHED_MAX. */
+  private touched = new Map<string, number>();
+  /** Changes at or before this generation are forgotten (a subtree dropped, or `touched` cleared). */
+  private forgottenAt = 0;
 
   constructor(private readonly catalog: Catalog, opts: { max?: number; ttlMs?: number } = {}) {
     this.lru = new LRUCache({ max: opts.max ?? 20_000, ttl: opts.ttlMs ?? 1000 });
@@ -28,8 +34,23 @@ export class AttrCache {
 
   /** Stores an entry an operation just produced. */
   put(path: string, e: NsEntry): void {
-    this.generation++;
+    this.touch(path);
     this.lru.set(path, e);
+  }
+
+  /**
+   * Stores an entry an operation committed after `since` (a snapshot()),
+   * unless another change of the path came after: a release finishing in
+   * the background must not bring back a file unlinked meanwhile. False
+   * (and the path dropped) when it did not store it.
+   */
+  putIfUnchanged(path: string, e: NsEntry, since: number): boolean {
+    if (this.forgottenAt > since || (this.touched.get(path) ?? 0) > since) {
+      this.invalidate(path);
+      return false;
+    }
+    this.put(path, e);
+    return true;
   }
 
   /** A token to pass to prime() for entries read after this call. */
@@ -44,13 +65,17 @@ export class AttrCache {
   }
 
   invalidate(...paths: string[]): void {
+    for (const p of paths) {
+      this.touch(p);
+      this.lru.delete(p);
+    }
     this.generation++;
-    for (const p of paths) this.lru.delete(p);
   }
 
   /** Drops `dir` and everything below it (a directory was renamed or removed). */
   invalidateTree(dir: string): void {
     this.generation++;
+    this.forgottenAt = this.generation;
     if (dir === '') {
       this.lru.clear();
       return;
@@ -61,6 +86,16 @@ export class AttrCache {
 
   clear(): void {
     this.generation++;
+    this.forgottenAt = this.generation;
     this.lru.clear();
+  }
+
+  private touch(path: string): void {
+    this.generation++;
+    if (this.touched.size >= TOUCHED_MAX) {
+      this.touched.clear();
+      this.forgottenAt = this.generation;
+    }
+    this.touched.set(path, this.generation);
   }
 }

@@ -119,10 +119,11 @@ export class FileOps {
     try {
       // Attributes set while the file was open go in the commit of its size (one commit per file, not two).
       let gen = f.pendingGen;
+      const since = this.attrs.snapshot();
       const obj = await this.cache.close(f.h, { attrs: { ...f.pending } });
       // The row the close committed is what getattr would read next (libfuse asks after every setattr).
-      this.attrs.invalidate(f.h.oid);
-      if (obj.deprecatedAt === null) this.attrs.put(obj.oid, { type: 'file', row: obj });
+      if (obj.oid !== f.h.oid) this.attrs.invalidate(f.h.oid);
+      if (obj.deprecatedAt === null) this.attrs.putIfUnchanged(obj.oid, { type: 'file', row: obj }, since);
       else this.attrs.invalidate(obj.oid);
       if (gen === f.pendingGen && applied(obj, f.pending)) return;
       // Attributes may still arrive while they are written: write until none did.

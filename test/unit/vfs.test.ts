@@ -7,6 +7,7 @@ import test from 'ava';
 import type { DiskCache } from '../../src/cache/index.js';
 import type { Catalog, SqliteCatalog } from '../../src/catalog/index.js';
 import { O_EXCL, O_WRONLY, ROOT_CALLER, S_IFREG, Vfs, type Caller } from '../../src/fs/index.js';
+import { AttrCache } from '../../src/fs/attrCache.js';
 import { runFsSuite } from '../helpers/fsSuite.js';
 import { vfsOser } from '../helpers/vfsOser.js';
 import { openCacheEnv, sleepReal } from './cacheEnv.js';
@@ -268,4 +269,26 @@ test('reads update atime as relatime does: once after a change, then once a day'
   await read();
   t.true((await vfs.getattr('/r')).atime >= now, 'a day old: the read set it');
   t.is((await vfs.getattr('/r')).mtime, now - 3 * day, 'mtime untouched');
+});
+
+test('the attribute cache keeps what a background release committed only if its path did not change meanwhile', async (t) => {
+  const { vfs, catalog } = await makeEnv();
+  await file(vfs, '/a', 'x');
+  const attrs = new AttrCache(catalog, { ttlMs: 60_000 });
+  const committed = (await attrs.lookup('a'))!;
+  // A release's close committed `committed`; an unlink of the file ran before the release stored it.
+  const since = attrs.snapshot();
+  await vfs.unlink('/a', ROOT_CALLER);
+  attrs.invalidate('a');
+  t.false(attrs.putIfUnchanged('a', committed, since));
+  t.is(await attrs.lookup('a'), null, 'the unlinked file is not brought back');
+  // Changes of other paths do not matter; a directory moved does.
+  await file(vfs, '/b', 'y');
+  const b = (await attrs.lookup('b'))!;
+  const since2 = attrs.snapshot();
+  attrs.invalidate('c');
+  t.true(attrs.putIfUnchanged('b', b, since2));
+  const since3 = attrs.snapshot();
+  attrs.invalidateTree('d');
+  t.false(attrs.putIfUnchanged('b', b, since3));
 });
