@@ -132,6 +132,7 @@ export class DiskCache implements FileCache {
   async close(h: CacheHandle, opts: { attrs?: Partial<PosixAttrs> } = {}): Promise<ObjectRow> {
     const handle = this.own(h);
     if (handle.closed) throw new DeimosError('EBADF', `'${h.oid}' is already closed`, 'close a handle once');
+    handle.detachDirect();
     handle.closed = true;
     this.handles.delete(handle);
     const e = handle.entry;

@@ -6,7 +6,7 @@
  */
 import type { FileHandle } from 'node:fs/promises';
 import type { CacheEntryInput } from '../catalog/index.js';
-import type { CacheState } from './interface.js';
+import type { CacheState, DirectMode } from './interface.js';
 import { move } from './states.js';
 
 export function keyOf(o: { uuid: string; version: number }): string {
@@ -32,6 +32,8 @@ export class Entry {
   committing: Promise<void> | null = null;
   /** Commits of the size, one after the other. */
   sizeChain: Promise<unknown> = Promise.resolve();
+  /** Open handles whose writes may also arrive by the mount's direct path: taken in before the size or state is used. */
+  readonly direct = new Set<{ absorb(mode: DirectMode): void }>();
 
   constructor(
     readonly id: number,

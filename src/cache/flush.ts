@@ -12,7 +12,7 @@ import { DeimosError } from '../core/index.js';
 import { dropEntry, entryRow, versionRow, type Ctx } from './context.js';
 import type { Entry } from './entry.js';
 import type { CacheState } from './interface.js';
-import { commitSize } from './handle.js';
+import { absorbDirect, commitSize } from './handle.js';
 import type { PutOutcome } from './writeback.js';
 
 const CHANGED = Symbol('changed during its flush');
@@ -60,6 +60,7 @@ export async function flushEntry(c: Ctx, id: number, batch: string): Promise<Put
   // clean and served as is after a power loss, so its bytes and the catalog
   // must be on disk before. A catalog that lags the file with no change
   // pending (a commit failed) is fixed too.
+  absorbDirect(e);
   if (row.size !== e.size && e.inflight === 0) e.unsynced = true;
   const changed = e.unsynced;
   await commitSize(c, e, { durable: true });
@@ -79,6 +80,8 @@ export async function flushEntry(c: Ctx, id: number, batch: string): Promise<Put
     try {
       await c.store.putCopyFromSource(row, { ...c.opts.target, batch }, source, {
         beforeCommit: () => {
+          // Direct writes (an open file forced to flush) end here: after the commit the entry is clean.
+          absorbDirect(e, 'stop');
           if (e.gen !== gen || e.inflight > 0 || c.byId.get(e.id) !== e) throw CHANGED;
           e.committing = new Promise<void>((r) => { release = r; });
         },

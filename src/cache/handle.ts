@@ -14,13 +14,17 @@ import type { ObjectRow, PosixAttrs } from '../catalog/index.js';
 import { DeimosError } from '../core/index.js';
 import { resize, type Ctx } from './context.js';
 import type { Entry } from './entry.js';
-import type { CacheHandle } from './interface.js';
+import type { CacheHandle, DirectMode, DirectWrites } from './interface.js';
 import { nextVersion } from './versions.js';
+
+/** Growth direct writes may make before a write comes through JS again (which makes room in the cache). */
+const DIRECT_HEADROOM = 64 * 1024 * 1024;
 
 export class Handle implements CacheHandle {
   closed = false;
   /** Something was written or truncated through this handle. */
   changed = false;
+  private direct: DirectWrites | null = null;
 
   constructor(private readonly c: Ctx, readonly entry: Entry, readonly writable: boolean, readonly oid: string) {}
 
@@ -30,7 +34,49 @@ export class Handle implements CacheHandle {
   get fd(): number { return this.entry.fh?.fd ?? -1; }
 
   size(): number {
+    absorbDirect(this.entry);
     return this.entry.size;
+  }
+
+  attachDirect(d: DirectWrites): void {
+    if (this.closed) return;
+    this.direct = d;
+    this.entry.direct.add(this);
+  }
+
+  /** Takes in what the direct path wrote through this handle since last asked, as a write() would have changed the entry. */
+  absorb(mode: DirectMode): void {
+    const k = this.direct?.take(mode);
+    if (!k || (k.writes === 0 && k.end === 0)) return;
+    const e = this.entry;
+    e.gen += 2;
+    e.unsynced = true;
+    e.dataUnsynced = true;
+    e.mtime = Math.max(e.mtime, k.lastMs || this.c.wallNow());
+    e.lastAccess = e.mtime;
+    if (k.end > e.size) resize(this.c, e, k.end);
+    this.changed = true;
+  }
+
+  /** Stops direct writes for good (close): what they wrote is taken in first. */
+  detachDirect(): void {
+    if (!this.direct) return;
+    this.absorb('stop');
+    this.entry.direct.delete(this);
+    this.direct = null;
+  }
+
+  /**
+   * After a write through here: the next writes may go direct while the
+   * entry stays a version being written, up to the room the cache has now.
+   * A flush recording its copy stops them (absorbDirect 'stop'), and the
+   * write after that comes here again and makes the next version.
+   */
+  private allowDirect(): void {
+    const e = this.entry;
+    if (!this.direct || this.closed || e.state !== 'dirty' || e.committing) return;
+    const room = Math.max(0, Math.min(DIRECT_HEADROOM, this.c.opts.highBytes - this.c.usage.bytes));
+    this.absorb(e.size + room);
   }
 
   async read(buf: Buffer, length: number, position: number): Promise<number> {
@@ -56,6 +102,7 @@ export class Handle implements CacheHandle {
       endChange(this.c, e);
     }
     this.changed = true;
+    this.allowDirect();
     return n;
   }
 
@@ -70,6 +117,7 @@ export class Handle implements CacheHandle {
       endChange(this.c, e);
     }
     this.changed = true;
+    this.allowDirect();
   }
 
   async fsync(): Promise<void> {
@@ -89,6 +137,7 @@ export class Handle implements CacheHandle {
  * to record its copy sees either the change or a clean entry, never neither.
  */
 async function beginChange(c: Ctx, h: Handle, end: number): Promise<Entry> {
+  absorbDirect(h.entry);
   const growth = end - h.entry.size;
   if (growth > 0 && !(await c.cleaner.makeRoom(growth))) {
     throw new DeimosError('ENOSPC', `the disk cache is full (${c.usage.bytes} of ${c.opts.sizeBytes} bytes, none evictable)`,
@@ -116,6 +165,11 @@ async function beginChange(c: Ctx, h: Handle, end: number): Promise<Entry> {
   }
 }
 
+/** Takes in the direct writes of every handle of `e` (see Handle.absorb); 'stop' also ends them until a write through JS. */
+export function absorbDirect(e: Entry, mode: 'keep' | 'stop' = 'keep'): void {
+  for (const h of e.direct) h.absorb(mode);
+}
+
 function endChange(_c: Ctx, e: Entry): void {
   e.inflight--;
   e.gen++;
@@ -133,6 +187,7 @@ function endChange(_c: Ctx, e: Entry): void {
 export function commitSize(c: Ctx, e: Entry, o: { durable: boolean; attrs?: Partial<PosixAttrs> }): Promise<ObjectRow | null> {
   const attrs = o.attrs && Object.keys(o.attrs).length > 0 ? o.attrs : undefined;
   const run = async (): Promise<ObjectRow | null> => {
+    absorbDirect(e);
     if (o.durable) await syncFile(c, e);
     // attrs alone go through setObjectAttrs (the caller's): an archived version's size cannot be committed.
     if (!e.unsynced) {

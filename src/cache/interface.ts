@@ -20,6 +20,26 @@ export type CacheState = 'dirty' | 'flushing' | 'clean' | 'staging';
 /** What `user.deimos.state` shows for a file. */
 export type FileState = 'dirty' | 'flushing' | 'online' | 'offline' | 'staging';
 
+/** What a direct path counted since it was last asked: writes done, highest end written, wall ms of the last. */
+export interface DirectCounts { writes: number; end: number; lastMs: number }
+
+/**
+ * How a take treats direct writes afterwards: 'keep' as they are, 'stop'
+ * them (returns once none is in progress), or allow those ending at or
+ * before a byte limit.
+ */
+export type DirectMode = 'keep' | 'stop' | number;
+
+/**
+ * Writes to a handle's file that bypass write() (the mount's direct data
+ * path: the FUSE layer writing the cache file itself). The cache takes their
+ * counts in before it uses the entry's size or changes its state, and only
+ * lets them run while the entry is a version being written.
+ */
+export interface DirectWrites {
+  take(mode: DirectMode): DirectCounts | null;
+}
+
 /** An open file of the mount: its bytes are the cache file at `path`. */
 export interface CacheHandle {
   readonly oid: string;
@@ -36,6 +56,8 @@ export interface CacheHandle {
   /** Durable in the cache: file data and the catalog entry (not on tape). */
   fsync(): Promise<void>;
   size(): number;
+  /** Writes of this handle may also come by `d`, from the next write() on (reads may at once). */
+  attachDirect(d: DirectWrites): void;
 }
 
 export interface CacheStats {

@@ -68,6 +68,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { section: 'cache', key: 'layout', default: 'raid1', help: 'layout of flushed files' },
   { section: 'cache', key: 'lyt_params', default: '', help: 'layout parameters of flushed files' },
   { section: 'cache', key: 'tags', default: '', help: 'tags of the media flushed files go to' },
+  { section: 'fuse', key: 'direct', default: 'true', help: 'reads and writes of open files served on the libfuse threads (pread/pwrite on the cache file), not each through the event loop' },
   // logs
   { section: 'log', key: 'level', default: 'warn', help: 'log level of the CLI (trace|debug|info|warn|error)' },
   { section: 'log', key: 'daemon_level', default: 'info', help: 'log level of the service' },

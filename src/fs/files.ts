@@ -8,18 +8,27 @@ import { DeimosError } from '../core/index.js';
 import type { Catalog, NsEntry, ObjectRow, PosixAttrs } from '../catalog/index.js';
 import type { FileCache } from '../cache/interface.js';
 import type { AttrCache } from './attrCache.js';
-import type { CacheOpen, OpenFiles } from './handles.js';
+import { DirectLink } from './directLink.js';
+import type { DirectPath } from './fuseBinding.js';
+import { markWritten, type CacheOpen, type OpenFiles } from './handles.js';
 import { parentPath } from './paths.js';
 import { withType } from './stat.js';
 import { LAZY, O_ACCMODE, O_EXCL, O_TRUNC, S_IFREG, S_ISGID, type Caller } from './types.js';
 
 export class FileOps {
+  private direct: DirectPath | null = null;
+
   constructor(
     private readonly catalog: Catalog,
     private readonly cache: FileCache,
     private readonly attrs: AttrCache,
     private readonly table: OpenFiles,
   ) {}
+
+  /** Serve the data of files opened from now on through `d` (the mount's direct path). */
+  useDirect(d: DirectPath | null): void {
+    this.direct = d;
+  }
 
   /** Ownership of a new entry: the caller's, or the directory's group when it is setgid (as ext4 does). */
   async newOwner(path: string, caller: Caller): Promise<{ uid: number; gid: number; parentMode: number }> {
@@ -37,7 +46,7 @@ export class FileOps {
     this.attrs.invalidate(path);
     const h = await this.cache.create(path, attrs, { exclusive: (flags & O_EXCL) !== 0 });
     this.attrs.invalidate(path);
-    return this.table.add({ kind: 'cache', h, uuid: h.uuid, writable: true, written: false, lastWrite: now, pending: {}, pendingGen: 0 });
+    return this.add({ kind: 'cache', h, uuid: h.uuid, writable: true, written: false, lastWrite: now, pending: {}, pendingGen: 0, version: h.version });
   }
 
   async open(path: string, e: NsEntry | null, flags: number): Promise<number> {
@@ -46,13 +55,24 @@ export class FileOps {
     const truncate = write && (flags & O_TRUNC) !== 0;
     const h = await this.cache.open(row, { write, truncate });
     if (truncate) this.attrs.invalidate(path);
-    return this.table.add({ kind: 'cache', h, uuid: row.uuid, writable: write, written: truncate, lastWrite: Date.now(), pending: {}, pendingGen: 0 });
+    return this.add({ kind: 'cache', h, uuid: row.uuid, writable: write, written: truncate, lastWrite: Date.now(), pending: {}, pendingGen: 0, version: h.version });
   }
 
   /** Opens a version for reading (a deprecated one, from /.deimos/versions). */
   async openVersion(row: ObjectRow): Promise<number> {
     const h = await this.cache.open(row, { write: false, truncate: false });
-    return this.table.add({ kind: 'cache', h, uuid: row.uuid, writable: false, written: false, lastWrite: 0, pending: {}, pendingGen: 0 });
+    return this.add({ kind: 'cache', h, uuid: row.uuid, writable: false, written: false, lastWrite: 0, pending: {}, pendingGen: 0, version: h.version });
+  }
+
+  /** A new handle number for `f`, its data served by the direct path when there is one and its slot is free. */
+  private add(f: CacheOpen): number {
+    const fd = this.table.add(f);
+    if (this.direct && f.h.fd >= 0 && this.direct.open(fd, f.h.fd)) {
+      const link = new DirectLink(this.direct, fd, f);
+      f.direct = link;
+      f.h.attachDirect(link);
+    }
+    return fd;
   }
 
   async read(fd: number, buf: Buffer, length: number, position: number): Promise<number> {
@@ -117,6 +137,8 @@ export class FileOps {
       return;
     }
     try {
+      // Before the cache closes the handle (and maybe its descriptor): no direct op runs after this.
+      f.direct?.close();
       // Attributes set while the file was open go in the commit of its size (one commit per file, not two).
       let gen = f.pendingGen;
       const since = this.attrs.snapshot();
@@ -144,6 +166,8 @@ export class FileOps {
   /** Keeps attributes set while writers have the file open (see CacheOpen.pending); false when it has none. */
   notePending(uuid: string, patch: Partial<PosixAttrs>): boolean {
     const ws = this.table.writersOf(uuid);
+    // Writes that came by the direct path before this change are taken in first: their mtime must not win over it.
+    for (const w of ws) w.h.size();
     for (const w of ws) {
       Object.assign(w.pending, patch);
       w.pendingGen++;
@@ -158,10 +182,13 @@ export class FileOps {
   }
 
   private touched(f: CacheOpen): void {
-    f.written = true;
-    f.lastWrite = Date.now();
-    delete f.pending.mtime;
-    delete f.pending.ctime;
+    markWritten(f, Date.now());
+    // The write made the next version (the file was archived): cached rows of the path show the last one.
+    // Rare (an update in place of an archived file), and the file may have been renamed since open: drop all.
+    if (f.h.version !== f.version) {
+      f.version = f.h.version;
+      this.attrs.clear();
+    }
   }
 }
 

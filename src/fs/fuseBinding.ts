@@ -155,10 +155,30 @@ export interface FuseThreadStats {
   closed: number;
 }
 
+/** Counts of the direct data path of one file handle since last asked (patched addon). */
+export interface DirectCounts { writes: number; end: number; lastMs: number }
+
+/**
+ * The patched addon's direct data path: reads of a registered file handle,
+ * and writes once allowed up to a byte limit, are served on the libfuse
+ * worker with pread/pwrite on the registered descriptor, not through JS.
+ */
+export interface DirectPath {
+  /** Serves reads of `fh` from `fd`; false when its slot serves another handle. */
+  open(fh: number, fd: number): boolean;
+  /** Counts since the last take; stop: no direct write after this returns; a number: allow writes ending up to it. */
+  take(fh: number, stop: boolean, limit?: number): DirectCounts | null;
+  /** Ends the direct path of `fh` once no direct op runs; the counts not yet taken. */
+  close(fh: number): DirectCounts | null;
+}
+
 interface FuseInstance {
   mount(cb: (err: Error | null) => void): void;
   unmount(cb: (err: Error | null) => void): void;
   threadStats(): FuseThreadStats;
+  directOpen(fh: number, fd: number): boolean;
+  directTake(fh: number, stop: boolean, limit?: number): DirectCounts | null;
+  directClose(fh: number): DirectCounts | null;
   _fuseOptions(): string;
 }
 
@@ -177,7 +197,7 @@ let loaded: FuseConstructor | undefined;
 export function fuseNative(): FuseConstructor {
   if (!loaded) {
     const Fuse = require('fuse-native') as FuseConstructor;
-    if (Fuse.DEIMOS_PATCH !== 1) {
+    if (Fuse.DEIMOS_PATCH !== 2) {
       throw new Error('fuse-native is not the Deimos-patched build: run `npm ci` (postinstall: scripts/postinstall.sh)');
     }
     loaded = Fuse;
@@ -287,6 +307,7 @@ export interface FuseMount {
   mount(): Promise<void>;
   unmount(): Promise<void>;
   threadStats(): FuseThreadStats;
+  readonly direct: DirectPath;
 }
 
 /** Creates (does not mount) a filesystem served by `ops` at `mountpoint`. */
@@ -298,6 +319,11 @@ export function createFuse(mountpoint: string, ops: FuseOps, opts: FuseOptions =
     mount: () => new Promise<void>((resolve, reject) => fuse.mount((err) => (err ? reject(err) : resolve()))),
     unmount: () => new Promise<void>((resolve, reject) => fuse.unmount((err) => (err ? reject(err) : resolve()))),
     threadStats: () => fuse.threadStats(),
+    direct: {
+      open: (fh, fd) => fuse.directOpen(fh, fd),
+      take: (fh, stop, limit) => fuse.directTake(fh, stop, limit),
+      close: (fh) => fuse.directClose(fh),
+    },
   };
 }
 

@@ -25,6 +25,18 @@ export interface CacheOpen {
   pending: Partial<PosixAttrs>;
   /** Bumped at each change of `pending`, so that release knows whether it wrote the latest. */
   pendingGen: number;
+  /** The version the handle writes, as of the last write through JS: a write that makes the next one drops cached rows. */
+  version: number;
+  /** Its end of the direct data path, when the mount serves its data on libfuse threads. */
+  direct?: { close(): void };
+}
+
+/** A write happened at `at`: it shows as the mtime, and wins over times set before it. */
+export function markWritten(f: CacheOpen, at: number): void {
+  f.written = true;
+  f.lastWrite = at;
+  delete f.pending.mtime;
+  delete f.pending.ctime;
 }
 
 export interface CopyOpen {

@@ -21,6 +21,8 @@ export interface MountOptions {
   pollMs?: number;
   /** Kernel readahead of the mount in KiB (default 1024; 0 leaves the kernel's 128). */
   readaheadKb?: number;
+  /** Serve data on the libfuse threads (the patched addon's direct path); default true. */
+  direct?: boolean;
 }
 
 export interface MountedFs {
@@ -49,6 +51,7 @@ export async function mountVfs(mnt: string, vfs: Vfs, log: Logger, o: MountOptio
   const fuse = createFuse(mountpoint, fuseOps(vfs, log), mountOptions({
     fsname: 'deimos', subtype: 'deimos', defaultPermissions: true, allowOther: o.allowOther ?? false, extra,
   }));
+  if (o.direct !== false) vfs.useDirect(fuse.direct);
   try {
     await fuse.mount();
   } catch (e) {

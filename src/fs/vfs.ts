@@ -12,6 +12,7 @@ import type { NsEntry, ObjectRow, PosixAttrs } from '../catalog/index.js';
 import { AttrCache } from './attrCache.js';
 import { ControlTree } from './control.js';
 import { FileOps } from './files.js';
+import type { DirectPath } from './fuseBinding.js';
 import { OpenFiles } from './handles.js';
 import { baseName, catalogPath, CONTROL, controlPart, parentPath, refuseControl } from './paths.js';
 import { chmodPatch, chownPatch, utimensPatch } from './setattr.js';
@@ -45,6 +46,11 @@ export class Vfs {
       const now = Date.now();
       await this.deps.catalog.setEntryAttrs('', { atime: now, mtime: now, ctime: now });
     }
+  }
+
+  /** Files opened from now on have their data served by `d` (the mount's direct path, see fuseBinding). */
+  useDirect(d: DirectPath | null): void {
+    this.files.useDirect(d);
   }
 
   /** Forgets cached attributes (the catalog was changed by someone else, e.g. a CLI command). */

@@ -72,7 +72,7 @@ async function serve(svc: Service, cache: NonNullable<Service['cache']>, o: Moun
   const server = new CommandServer((req, ctx) => dispatch(svc, req, ctx).finally(() => vfs.invalidate()), log);
   await server.listen(svc.paths.socket);
   try {
-    const m = await mountVfs(mountpoint, vfs, log, { allowOther: o.allowOther, extra: o.fuseOptions });
+    const m = await mountVfs(mountpoint, vfs, log, { allowOther: o.allowOther, extra: o.fuseOptions, direct: svc.config.bool('fuse', 'direct') });
     let stop!: () => void;
     const stopped = new Promise<void>((r) => { stop = r; });
     svc.mount = { mountpoint, stop };
