@@ -42,6 +42,8 @@ export class Handle implements CacheHandle {
     if (this.closed) return;
     this.direct = d;
     this.entry.direct.add(this);
+    // A new file (or one still being written) takes even its first write direct: most small files have only that one.
+    this.allowDirect();
   }
 
   /** Takes in what the direct path wrote through this handle since last asked, as a write() would have changed the entry. */
@@ -74,7 +76,7 @@ export class Handle implements CacheHandle {
    */
   private allowDirect(): void {
     const e = this.entry;
-    if (!this.direct || this.closed || e.state !== 'dirty' || e.committing) return;
+    if (!this.direct || !this.writable || this.closed || e.state !== 'dirty' || e.committing) return;
     const room = Math.max(0, Math.min(DIRECT_HEADROOM, this.c.opts.highBytes - this.c.usage.bytes));
     this.absorb(e.size + room);
   }

@@ -56,7 +56,7 @@ export interface CacheHandle {
   /** Durable in the cache: file data and the catalog entry (not on tape). */
   fsync(): Promise<void>;
   size(): number;
-  /** Writes of this handle may also come by `d`, from the next write() on (reads may at once). */
+  /** Writes of this handle may also come by `d` (reads at once; writes while the entry is a version being written). */
   attachDirect(d: DirectWrites): void;
 }
 
