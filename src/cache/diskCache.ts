@@ -63,7 +63,7 @@ export class DiskCache implements FileCache {
     // Group numbers restart with each cache: the prefix keeps batch names of two caches apart.
     const batchPrefix = randomUUID();
     c.queue = new WritebackQueue<number>({
-      policy: { ageMs: opts.flushAgeMs, nb: opts.flushNb, bytes: opts.flushBytes, backoffBaseMs: opts.backoffBaseMs, backoffMaxMs: opts.backoffMaxMs, maxPuts: opts.maxPuts },
+      policy: { ageMs: opts.flushAgeMs, delayMs: opts.flushDelayMs, nb: opts.flushNb, bytes: opts.flushBytes, backoffBaseMs: opts.backoffBaseMs, backoffMaxMs: opts.backoffMaxMs, maxPuts: opts.maxPuts },
       timers,
       put: (id, group) => flushEntry(c, id, `flush-${batchPrefix}-${group}`).catch((err) => {
         this.events.emit('flush-failed', c.byId.get(id)?.key, err);

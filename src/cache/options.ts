@@ -10,6 +10,8 @@ export interface CacheOptions {
   highBytes: number;
   lowBytes: number;
   flushAgeMs: number;
+  /** No flush of a file sooner than this after its last change, unless forced. */
+  flushDelayMs: number;
   flushNb: number;
   flushBytes: number;
   /** Where flushed files go (family, layout, tags of the copy added to their version). */
@@ -41,6 +43,8 @@ export function cacheOptions(config: Config, tuning: CacheTuning = {}): CacheOpt
   const flushAgeMs = config.num('cache', 'flush_age_ms');
   if (!Number.isInteger(flushNb) || flushNb < 1) throw new DeimosError('EINVAL', `cache.flush_nb = ${flushNb} is invalid`, 'give a count ≥ 1');
   if (!(flushAgeMs >= 0)) throw new DeimosError('EINVAL', `cache.flush_age_ms = ${flushAgeMs} is invalid`, 'give milliseconds ≥ 0');
+  const flushDelayMs = config.num('cache', 'flush_delay_ms');
+  if (!(flushDelayMs >= 0)) throw new DeimosError('EINVAL', `cache.flush_delay_ms = ${flushDelayMs} is invalid`, 'give milliseconds ≥ 0');
   const lytParams = parseKeyValues(config.str('cache', 'lyt_params'), 'layout parameter');
   return {
     dir: tuning.dir ?? (config.str('cache', 'dir') || homePaths(deimosHome()).cache),
@@ -48,6 +52,7 @@ export function cacheOptions(config: Config, tuning: CacheTuning = {}): CacheOpt
     highBytes: Math.floor(sizeBytes * high / 100),
     lowBytes: Math.floor(sizeBytes * low / 100),
     flushAgeMs,
+    flushDelayMs,
     flushNb,
     flushBytes: config.size('cache', 'flush_bytes'),
     target: {

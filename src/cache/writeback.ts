@@ -7,7 +7,9 @@
  *   bytes, or the oldest is `ageMs` old; the group is every eligible item,
  *   all put at once so that the tape scheduler writes them back to back and
  *   syncs them together;
- * - eligible: not being put, not held (open for write), not backing off;
+ * - eligible: not being put, not held (open for write), not backing off,
+ *   not changed within `delayMs` (a file read, renamed or written again
+ *   right after its close is not flushed under its users' feet);
  * - a failed put backs off (doubling delays); a put that finds its file
  *   changed meanwhile ('changed') leaves the item queued, as does a re-add
  *   while the put ran (cancel on modify);
@@ -20,6 +22,8 @@ export type PutOutcome = 'done' | 'changed';
 
 export interface WritebackPolicy {
   ageMs: number;
+  /** An item is not put until this long after its last add (its last change), unless forced (default 0). */
+  delayMs?: number;
   nb: number;
   bytes: number;
   backoffBaseMs: number;
@@ -50,6 +54,8 @@ interface Item<K> {
   key: K;
   size: number;
   dirtySince: number;
+  /** When it was last added (changed). */
+  changedAt: number;
   attempts: number;
   notBefore: number;
   /** Bumped by every add: a put that started at another seq no longer covers the item. */
@@ -84,11 +90,13 @@ export class WritebackQueue<K> {
   /** Queues a new or modified item; the age of a re-added item counts from its first add. */
   add(key: K, size: number, dirtySince = this.d.timers.now()): void {
     const it = this.items.get(key);
+    const now = this.d.timers.now();
     if (it) {
       it.size = size;
       it.seq++;
+      it.changedAt = now;
     } else {
-      const item: Item<K> = { key, size, dirtySince, attempts: 0, notBefore: 0, seq: 0, running: false, forced: false, waiting: [], covered: [] };
+      const item: Item<K> = { key, size, dirtySince, changedAt: now, attempts: 0, notBefore: 0, seq: 0, running: false, forced: false, waiting: [], covered: [] };
       this.items.set(key, item);
       this.idle.set(key, item);
     }
@@ -166,7 +174,12 @@ export class WritebackQueue<K> {
   }
 
   private eligible(it: Item<K>, now: number): boolean {
-    return !it.running && !this.holds.has(it.key) && it.notBefore <= now;
+    return !it.running && !this.holds.has(it.key) && this.notBefore(it) <= now;
+  }
+
+  /** Backing off after a failure, or changed too recently (delayMs). */
+  private notBefore(it: Item<K>): number {
+    return Math.max(it.notBefore, it.changedAt + (this.d.policy.delayMs ?? 0));
   }
 
   /** The group to put now, or null and the time at which to look again. */
@@ -180,8 +193,8 @@ export class WritebackQueue<K> {
     for (const it of this.idle.values()) {
       if (it.forced) forced = true;
       if (!this.eligible(it, now)) {
-        // Backing off: look again when it may go, it may then complete a count or volume.
-        if (!this.holds.has(it.key)) next = Math.min(next ?? Infinity, it.notBefore);
+        // Backing off or just changed: look again when it may go, it may then complete a count or volume.
+        if (!this.holds.has(it.key)) next = Math.min(next ?? Infinity, this.notBefore(it));
         continue;
       }
       ready.push(it);

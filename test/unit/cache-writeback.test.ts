@@ -4,7 +4,7 @@ import { VirtualClock } from '../../src/clock/index.js';
 import { pickVictims, WritebackQueue, type PutOutcome } from '../../src/cache/index.js';
 import { timersOf } from '../../src/cache/timers.js';
 
-function queue(over: Partial<{ ageMs: number; nb: number; bytes: number; maxPuts: number }> = {}) {
+function queue(over: Partial<{ ageMs: number; nb: number; bytes: number; maxPuts: number; delayMs: number }> = {}) {
   const clock = new VirtualClock();
   const puts: { key: string; at: number; done(o: PutOutcome | Error): void }[] = [];
   const groups: string[][] = [];
@@ -135,4 +135,19 @@ test('stop lets the running puts end and starts none of those waiting for a slot
   t.is(q.stats().queued, 2);
   t.is(q.stats().puts, 2);
   await t.throwsAsync(waited, { code: 'ECANCELED' });
+});
+
+test('delayMs: an item changed less than delayMs ago waits (thresholds and all); a forced flush does not', async (t) => {
+  const { q, puts, groups, turns, clock } = queue({ ageMs: Infinity, nb: 2, delayMs: 500 });
+  q.add('a', 1);
+  void clock.sleep(300).then(() => q.add('b', 1));
+  while (groups.length === 0) await turns(1);
+  t.deepEqual(groups, [['a', 'b']], 'the count is reached at 300 but b was changed then');
+  t.is(puts[0]!.at, 800);
+  const f = queue({ ageMs: Infinity, nb: 100, delayMs: 10_000 });
+  f.q.add('c', 1);
+  void f.q.flush(['c']);
+  await f.turns();
+  t.deepEqual(f.groups, [['c']]);
+  t.is(f.puts[0]!.at, 0);
 });
