@@ -1,6 +1,7 @@
 /**
  * Namespace entries by path, kept in memory so that the lookups and
- * getattrs of a tree walk do not each cost a catalog query. Every change
+ * getattrs of a tree walk do not each cost a catalog query, nor the lookups
+ * of names about to be created (missing paths are kept too). Every change
  * made through the VFS invalidates what it touched; the TTL bounds how long
  * a change made behind our back (a CLI command on the service's socket) can
  * stay unseen, like the kernel's own attr_timeout.
@@ -9,9 +10,11 @@ import { LRUCache } from 'lru-cache';
 import type { Catalog, NsEntry } from '../catalog/index.js';
 
 const TOUCHED_MAX = 50_000;
+/** A path looked up and found missing: rsync and tar ask for each name before they create it, some twice. */
+const ABSENT = { absent: true } as const;
 
 export class AttrCache {
-  private readonly lru: LRUCache<string, NsEntry>;
+  private readonly lru: LRUCache<string, NsEntry | typeof ABSENT>;
   /** Bumped by every invalidation, so a lookup that raced a change does not store what it read before it. */
   private generation = 0;
   /** The generation of each path's last change, for putIfUnchanged; forgotten in bulk past TOUCHED_MAX. */
@@ -25,10 +28,10 @@ export class AttrCache {
 
   async lookup(path: string): Promise<NsEntry | null> {
     const hit = this.lru.get(path);
-    if (hit) return hit;
+    if (hit) return 'absent' in hit ? null : hit;
     const gen = this.generation;
     const e = await this.catalog.lookup(path);
-    if (e && gen === this.generation) this.lru.set(path, e);
+    if (gen === this.generation) this.lru.set(path, e ?? ABSENT);
     return e;
   }
 

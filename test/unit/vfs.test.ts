@@ -292,3 +292,16 @@ test('the attribute cache keeps what a background release committed only if its 
   attrs.invalidateTree('d');
   t.false(attrs.putIfUnchanged('b', b, since3));
 });
+
+test('missing paths are cached too, until a change of the path through the Vfs or an invalidate', async (t) => {
+  const { vfs, catalog } = await makeEnv();
+  await t.throwsAsync(vfs.getattr('/late'), { code: 'ENOENT' });
+  await file(vfs, '/late', 'made through the Vfs');
+  t.is((await vfs.getattr('/late')).size, 'made through the Vfs'.length);
+  const attrs = new AttrCache(catalog, { ttlMs: 60_000 });
+  t.is(await attrs.lookup('behind'), null);
+  await file(vfs, '/behind', 'x');
+  t.is(await attrs.lookup('behind'), null, 'a change behind the cache is unseen until invalidated (or the TTL)');
+  attrs.invalidate('behind');
+  t.not(await attrs.lookup('behind'), null);
+});
