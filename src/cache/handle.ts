@@ -51,11 +51,9 @@ export class Handle implements CacheHandle {
     const k = this.direct?.take(mode);
     if (!k || (k.writes === 0 && k.end === 0)) return;
     const e = this.entry;
+    // A finished change: the begin and end marks of a write at once.
     e.gen += 2;
-    e.unsynced = true;
-    e.dataUnsynced = true;
-    e.mtime = Math.max(e.mtime, k.lastMs || this.c.wallNow());
-    e.lastAccess = e.mtime;
+    markBytesChanged(e, Math.max(e.mtime, k.lastMs || this.c.wallNow()));
     if (k.end > e.size) resize(this.c, e, k.end);
     this.changed = true;
   }
@@ -154,10 +152,7 @@ async function beginChange(c: Ctx, h: Handle, end: number): Promise<Entry> {
     if (e.state === 'dirty' || e.state === 'flushing') {
       e.gen++;
       e.inflight++;
-      e.unsynced = true;
-      e.dataUnsynced = true;
-      e.mtime = c.wallNow();
-      e.lastAccess = e.mtime;
+      markBytesChanged(e, c.wallNow());
       return e;
     }
     if (e.state !== 'clean') throw new DeimosError('EIO', `cache entry ${e.file} is ${e.state} under an open handle`, 'this is a bug; report it');
@@ -165,6 +160,14 @@ async function beginChange(c: Ctx, h: Handle, end: number): Promise<Entry> {
       if (e.state === 'clean' && !e.committing) await nextVersion(c, e, e);
     });
   }
+}
+
+/** The bytes changed at `at`: the size commit and the file's sync are due, and the version's mtime moves. */
+function markBytesChanged(e: Entry, at: number): void {
+  e.unsynced = true;
+  e.dataUnsynced = true;
+  e.mtime = at;
+  e.lastAccess = at;
 }
 
 /** Takes in the direct writes of every handle of `e` (see Handle.absorb); 'stop' also ends them until a write through JS. */

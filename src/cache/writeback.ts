@@ -60,7 +60,6 @@ interface Item<K> {
   notBefore: number;
   /** Bumped by every add: a put that started at another seq no longer covers the item. */
   seq: number;
-  running: boolean;
   forced: boolean;
   /** Waiters for the next put to start, and for the one running. */
   waiting: Waiter[];
@@ -71,7 +70,7 @@ export interface WritebackStats { queued: number; bytes: number; running: number
 
 export class WritebackQueue<K> {
   private readonly items = new Map<K, Item<K>>();
-  /** The items no put is running for: what pick looks at, so a long backlog in flight costs nothing per kick. */
+  /** The items no put is running for (the others are running): what pick looks at, so a long backlog in flight costs nothing per kick. */
   private readonly idle = new Map<K, Item<K>>();
   private readonly holds = new Map<K, number>();
   private readonly kick = new Kick();
@@ -79,7 +78,7 @@ export class WritebackQueue<K> {
   private stopped = false;
   private readonly loopDone: Promise<void>;
   private readonly counters = { groups: 0, puts: 0, failures: 0 };
-  /** Puts running now, and those waiting for a slot (maxPuts). */
+  /** Puts running now (at most maxPuts); the others wait in slotWaiters. */
   private active = 0;
   private readonly slotWaiters: (() => void)[] = [];
 
@@ -96,7 +95,7 @@ export class WritebackQueue<K> {
       it.seq++;
       it.changedAt = now;
     } else {
-      const item: Item<K> = { key, size, dirtySince, changedAt: now, attempts: 0, notBefore: 0, seq: 0, running: false, forced: false, waiting: [], covered: [] };
+      const item: Item<K> = { key, size, dirtySince, changedAt: now, attempts: 0, notBefore: 0, seq: 0, forced: false, waiting: [], covered: [] };
       this.items.set(key, item);
       this.idle.set(key, item);
     }
@@ -146,12 +145,8 @@ export class WritebackQueue<K> {
 
   stats(): WritebackStats {
     let bytes = 0;
-    let running = 0;
-    for (const it of this.items.values()) {
-      bytes += it.size;
-      if (it.running) running++;
-    }
-    return { queued: this.items.size, bytes, running, ...this.counters };
+    for (const it of this.items.values()) bytes += it.size;
+    return { queued: this.items.size, bytes, running: this.items.size - this.idle.size, ...this.counters };
   }
 
   /**
@@ -174,7 +169,7 @@ export class WritebackQueue<K> {
   }
 
   private eligible(it: Item<K>, now: number): boolean {
-    return !it.running && !this.holds.has(it.key) && this.notBefore(it) <= now;
+    return !this.holds.has(it.key) && this.notBefore(it) <= now;
   }
 
   /** Backing off after a failure, or changed too recently (delayMs). */
@@ -230,7 +225,6 @@ export class WritebackQueue<K> {
     const groupNo = ++this.counters.groups;
     const seqs = new Map<Item<K>, number>();
     for (const it of group) {
-      it.running = true;
       this.idle.delete(it.key);
       it.forced = false;
       it.covered.push(...it.waiting);
@@ -275,23 +269,19 @@ export class WritebackQueue<K> {
   }
 
   private settle(it: Item<K>, outcome: PutOutcome, seq: number): void {
-    it.running = false;
     if (this.items.get(it.key) !== it) return;
     if (outcome === 'done' && it.seq === seq) {
       this.items.delete(it.key);
       for (const w of [...it.covered, ...it.waiting]) w.resolve();
       return;
     }
-    this.idle.set(it.key, it);
     // Changed during the put: what the waiters wanted flushed is not yet.
     it.attempts = 0;
-    it.waiting.unshift(...it.covered);
-    it.covered = [];
+    this.unstarted(it);
   }
 
-  /** A put that never started (the queue stopped): the item stays as it was, its waiters still waiting. */
+  /** Back in the queue as before its put (which did not start, or did not count): its waiters wait for the next. */
   private unstarted(it: Item<K>): void {
-    it.running = false;
     if (this.items.get(it.key) !== it) return;
     it.waiting.unshift(...it.covered);
     it.covered = [];
@@ -299,7 +289,6 @@ export class WritebackQueue<K> {
   }
 
   private fail(it: Item<K>, e: unknown): void {
-    it.running = false;
     this.counters.failures++;
     if (this.items.get(it.key) !== it) return;
     this.idle.set(it.key, it);

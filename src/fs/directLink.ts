@@ -4,8 +4,8 @@
  * to the cache (which takes it in before using the size or changing the
  * entry) and marks the open file written, as a write through JS does.
  */
-import type { DirectMode, DirectWrites } from '../cache/interface.js';
-import type { DirectCounts, DirectPath } from './fuseBinding.js';
+import type { DirectCounts, DirectMode, DirectWrites } from '../cache/interface.js';
+import type { DirectPath } from './fuseBinding.js';
 import { markWritten, type CacheOpen } from './handles.js';
 
 export class DirectLink implements DirectWrites {

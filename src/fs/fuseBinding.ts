@@ -8,6 +8,7 @@
 // Never touch a mount synchronously from the process that serves it: the JS
 // thread would wait on an op that only it can answer.
 import { createRequire } from 'node:module';
+import type { DirectCounts } from '../cache/interface.js';
 
 const require = createRequire(import.meta.url);
 
@@ -154,9 +155,6 @@ export interface FuseThreadStats {
   released: number;
   closed: number;
 }
-
-/** Counts of the direct data path of one file handle since last asked (patched addon). */
-export interface DirectCounts { writes: number; end: number; lastMs: number }
 
 /**
  * The patched addon's direct data path: reads of a registered file handle,

@@ -8,23 +8,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 size=${1:-512}; reps=${2:-2}
-root=$(mktemp -d /var/tmp/deimos-direct.XXXXXX)
-deimos="$PWD/bin/deimos"
-export DEIMOS_CONFIG=/dev/null DEIMOS_LOG_LEVEL=error
-cleanup() {
-  for m in "$root"/mnt-*; do fusermount -uz "$m" 2>/dev/null || true; done
-  rm -rf "$root"
-}
-trap cleanup EXIT
+source test/bench/mountLib.sh
+bench_root direct
 secs() { awk -v d="$1" 'BEGIN { printf "%.2f", d / 1e9 }'; }
 echo "| direct | dd write (fsync) | dd read (cold) | O_DIRECT read (warm), 3 runs |"
 echo "|---|---|---|---|"
 for ((r = 0; r < reps; r++)); do
   for direct in true false; do
-    k=$direct-$r; export DEIMOS_HOME=$root/home-$k
-    mkdir -p "$root/mnt-$k" "$root/media-$k"
-    "$deimos" dir add --unlock "$root/media-$k" >/dev/null && "$deimos" dir format "$root/media-$k" >/dev/null
-    DEIMOS_FUSE_DIRECT=$direct DEIMOS_CACHE_FAMILY=dir "$deimos" mount "$root/mnt-$k" --cache-dir "$root/cache-$k" --cache-size 20G >/dev/null
+    k=$direct-$r
+    mount_deimos_dir "$k" DEIMOS_FUSE_DIRECT=$direct
     f=$root/mnt-$k/big
     s=$(date +%s%N); dd if=/dev/zero of="$f" bs=1M count="$size" conv=fsync 2>/dev/null; e=$(date +%s%N); w=$(secs $((e - s)))
     sync; echo 3 > /proc/sys/vm/drop_caches

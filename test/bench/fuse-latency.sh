@@ -9,24 +9,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 n=${1:-5000}
-root=$(mktemp -d /var/tmp/deimos-latency.XXXXXX)
-deimos="$PWD/bin/deimos"
-export DEIMOS_CONFIG=/dev/null DEIMOS_LOG_LEVEL=error
-cleanup() {
-  for m in "$root"/mnt-*; do fusermount -uz "$m" 2>/dev/null || true; done
-  rm -rf "$root"
-}
-trap cleanup EXIT
+source test/bench/mountLib.sh
+bench_root latency
 mkdir -p "$root/bind-back" "$root/mnt-bindfs"
 bindfs "$root/bind-back" "$root/mnt-bindfs"
-mount_deimos() { # NAME SPIN_US
-  mkdir -p "$root/mnt-$1" "$root/media-$1"
-  export DEIMOS_HOME=$root/home-$1
-  "$deimos" dir add --unlock "$root/media-$1" >/dev/null && "$deimos" dir format "$root/media-$1" >/dev/null
-  DEIMOS_FUSE_SPIN_US=$2 DEIMOS_CACHE_FAMILY=dir "$deimos" mount "$root/mnt-$1" --cache-dir "$root/cache-$1" >/dev/null
-}
-mount_deimos nospin 0
-mount_deimos default ""
+mount_deimos_dir nospin DEIMOS_FUSE_SPIN_US=0
+mount_deimos_dir default
 echo "| mount | getxattr µs | chmod µs |"
 echo "|---|---|---|"
 for m in bindfs nospin default; do
