@@ -1,7 +1,13 @@
 import { createHash, type Hash } from 'node:crypto';
-import { createXXHash128, type IHasher } from 'hash-wasm';
+import { createRequire } from 'node:module';
 import type { ChecksumAlgo, Checksums } from '../catalog/interface.js';
 import { DeimosError } from '../core/errors.js';
+
+/** xxhash-addon: the reference C xxHash (XXH3 with SIMD), about 8× the speed of a WASM build (25 against 190 ms per GiB here). */
+interface NativeHasher { update(data: Buffer): void; digest(): Buffer }
+const { XXHash128 } = createRequire(import.meta.url)('xxhash-addon') as { XXHash128: new (seed: Buffer) => NativeHasher };
+/** Seed 0, as 8 bytes: without a seed argument the addon's constructor crashes the process. */
+const SEED0 = Buffer.alloc(8);
 
 export const CHECKSUM_ALGOS: readonly ChecksumAlgo[] = ['xxh128', 'md5'];
 
@@ -16,10 +22,8 @@ export async function createHasher(algos: readonly ChecksumAlgo[]): Promise<Stre
   const parts: Array<{ algo: ChecksumAlgo; update(b: Buffer): void; hex(): string }> = [];
   for (const algo of new Set(algos)) {
     if (algo === 'xxh128') {
-      // Each createXXHash128() owns its WASM instance, so concurrent extents never share state.
-      const h: IHasher = await createXXHash128();
-      h.init();
-      parts.push({ algo, update: (b) => h.update(b), hex: () => h.digest('hex') });
+      const h = new XXHash128(SEED0);
+      parts.push({ algo, update: (b) => h.update(b), hex: () => h.digest().toString('hex') });
     } else if (algo === 'md5') {
       const h: Hash = createHash('md5');
       parts.push({ algo, update: (b) => h.update(b), hex: () => h.digest('hex') });

@@ -7,7 +7,7 @@ import type { Checksums } from '../catalog/interface.js';
 import { DeimosError, toDeimosError } from '../core/errors.js';
 import { encodeTrailer, readFooter, readTrailer } from './extentFile.js';
 import { ExtentReader } from './extentReader.js';
-import { hashFile } from './readBack.js';
+import { hashFile, hashGrowing } from './readBack.js';
 import type { ExtentHeader, MediumIO, MediumSpace, PayloadReader, WrittenExtent } from './interface.js';
 import { checkDirectory, fsError, readLabel, syncDir } from './posixLabel.js';
 
@@ -72,9 +72,10 @@ export class PosixMedium implements MediumIO {
   /**
    * The payload is copied inside the kernel (copy_file_range through
    * libuv's copyfile): one copy of the bytes instead of a read into this
-   * process and a write back out, and no hashing on the way in. The copy
-   * is then read back and hashed while its writeback to disk runs, so the
-   * checksums are those of the stored bytes even if the source changes.
+   * process and a write back out. The copy is read back and hashed as it
+   * grows, so the checksums are those of the stored bytes even if the source
+   * changes, and the read-back, the hashing and the writeback to disk all
+   * run behind the copy instead of after it.
    *
    * copyfile creates the file itself (EXCL): copying over an empty file
    * would have it truncated to 0 first, and ext4 (auto_da_alloc) then
@@ -82,21 +83,24 @@ export class PosixMedium implements MediumIO {
    * per GiB measured, spent in series instead of behind the hashing.
    */
   async copyExtent(header: Omit<ExtentHeader, 'checksums'>, file: string, hash: (chunk: Buffer) => void, finish: () => Checksums): Promise<WrittenExtent> {
-    const create = async (tmp: string): Promise<FileHandle> => {
-      await copyFile(file, tmp, constants.COPYFILE_EXCL);
-      return open(tmp, 'r+');
+    let copying: Promise<void> = Promise.resolve();
+    const create = (tmp: string): Promise<FileHandle> => {
+      copying = copyFile(file, tmp, constants.COPYFILE_EXCL);
+      copying.catch(() => undefined);
+      return openOnceCreated(tmp, copying);
     };
     return this.newExtent(header, create, async (fh, where) => {
-      // copyfile gave it the source's mode.
-      await fh.chmod(0o644);
-      const { size } = await fh.stat();
-      if (size !== header.size) throw sizeMismatch(where, String(size), header.size);
-      const wb = this.fsync ? new EarlyWriteback(fh, 0) : null;
-      wb?.progress(size);
+      const wb = this.fsync ? new EarlyWriteback(fh, WRITEBACK_EVERY) : null;
       try {
-        await hashFile(fh, size, hash);
+        await hashGrowing(fh, header.size, copying, hash, (n) => wb?.progress(n));
+        const { size } = await fh.stat();
+        if (size !== header.size) throw sizeMismatch(where, String(size), header.size);
+        // copyfile gave it the source's mode.
+        await fh.chmod(0o644);
         await writeAll(fh, encodeTrailer({ ...header, checksums: finish() }), size);
       } catch (e) {
+        // Neither the copy nor a background fdatasync may still use the file when it is removed.
+        await copying.catch(() => undefined);
         await wb?.settle().catch(() => undefined);
         throw e;
       }
@@ -379,6 +383,21 @@ class EarlyWriteback {
   async settle(): Promise<void> {
     await this.running;
     if (this.error !== undefined) throw this.error;
+  }
+}
+
+/** Opens (read-write) the file that `copy` is creating, as soon as it exists; the copy's own error if it fails first. */
+async function openOnceCreated(file: string, copy: Promise<void>): Promise<FileHandle> {
+  let failed: { e: unknown } | null = null;
+  copy.catch((e: unknown) => { failed = { e }; });
+  for (;;) {
+    try {
+      return await open(file, 'r+');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+    if (failed) throw (failed as { e: unknown }).e;
+    await Promise.race([copy.catch(() => undefined), new Promise((r) => setTimeout(r, 1))]);
   }
 }
 

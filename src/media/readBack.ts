@@ -33,3 +33,34 @@ export async function hashFile(fh: FileHandle, size: number, hash: (chunk: Buffe
     await next?.catch(() => undefined);
   }
 }
+
+/**
+ * Hashes bytes [0, size) of a file that another writer is still filling in
+ * order (a kernel copy into it): each read takes what is already there —
+ * below the file's size, whose update follows the data — and waits a
+ * moment when it has caught up. `copy` settles when the writer is done; a
+ * file still short of `size` then is an EIO, and a failed copy is thrown.
+ * `progress` hears every byte count hashed, for early writeback.
+ */
+export async function hashGrowing(fh: FileHandle, size: number, copy: Promise<unknown>,
+  hash: (chunk: Buffer) => void, progress?: (hashed: number) => void): Promise<void> {
+  let done = false;
+  let failed: { e: unknown } | null = null;
+  copy.then(() => { done = true; }, (e: unknown) => { done = true; failed = { e }; });
+  const buf = Buffer.allocUnsafeSlow(Math.min(CHUNK, Math.max(size, 1)));
+  let pos = 0;
+  while (pos < size) {
+    const finished = done;
+    const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, size - pos), pos);
+    if (bytesRead > 0) {
+      hash(buf.subarray(0, bytesRead));
+      pos += bytesRead;
+      progress?.(pos);
+      continue;
+    }
+    if (failed) throw (failed as { e: unknown }).e;
+    if (finished) throw Object.assign(new Error(`file ended at ${pos} bytes, expected ${size}`), { code: 'EIO' });
+    await Promise.race([copy.catch(() => undefined), new Promise((r) => setTimeout(r, 1))]);
+  }
+  await copy;
+}

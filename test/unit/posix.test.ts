@@ -1,11 +1,12 @@
 import test from 'ava';
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, readdir, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, readFile, readdir, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { DeimosError } from '../../src/core/errors.js';
 import { EXTENT_FOOTER_LEN, EXTENT_MAGIC, LABEL_FILE, PosixMedium, formatPosixMedium, openPosixMedium, readLabel } from '../../src/media/index.js';
 import type { ExtentHeader } from '../../src/media/index.js';
+import { hashGrowing } from '../../src/media/readBack.js';
 
 async function tempDir(): Promise<string> {
   return mkdtemp(join(tmpdir(), 'deimos-posix-'));
@@ -172,6 +173,38 @@ test('copyExtent copies a file inside the kernel and checksums the bytes as stor
   for await (const a of m.listExtents()) left.push(a);
   t.deepEqual(left, [w.address]);
   t.deepEqual(await m.cleanTemp(), [], 'no temporary file either');
+
+  // Longer than announced, or missing: the put fails, nothing is left.
+  t.is((await t.throwsAsync<DeimosError>(m.copyExtent(headerFor(data.length - 1, { splitIndex: 2 }), src, () => undefined, () => ({}))))?.code, 'EIO');
+  t.is((await t.throwsAsync<DeimosError>(m.copyExtent(headerFor(10, { splitIndex: 3 }), join(dir, 'nope'), () => undefined, () => ({}))))?.code, 'ENOENT');
+  t.deepEqual(await m.cleanTemp(), []);
+  await rm(dir, { recursive: true });
+});
+
+test('hashGrowing follows a file as a slow writer fills it, and fails if it stops short', async (t) => {
+  const dir = await tempDir();
+  const file = join(dir, 'growing');
+  const data = randomBytes(3 << 20);
+  const fh = await open(file, 'w+');
+  const writer = (async () => {
+    for (let p = 0; p < data.length; p += 300_000) {
+      await new Promise((r) => setTimeout(r, 3));
+      await fh.write(data, p, Math.min(300_000, data.length - p), p);
+    }
+  })();
+  const hashed: Buffer[] = [];
+  const seen: number[] = [];
+  await hashGrowing(fh, data.length, writer, (b) => hashed.push(Buffer.from(b)), (n) => seen.push(n));
+  t.deepEqual(Buffer.concat(hashed), data);
+  t.true(seen.length > 1, 'hashed in several steps, behind the writer');
+  t.is(seen.at(-1), data.length);
+
+  const short = await t.throwsAsync(hashGrowing(fh, data.length + 5, Promise.resolve(), () => undefined));
+  t.is((short as NodeJS.ErrnoException).code, 'EIO');
+  const boom = Object.assign(new Error('disk full'), { code: 'ENOSPC' });
+  const failed = await t.throwsAsync(hashGrowing(fh, data.length + 5, Promise.reject(boom), () => undefined));
+  t.is(failed, boom, "a failed writer's own error");
+  await fh.close();
   await rm(dir, { recursive: true });
 });
 
