@@ -1,4 +1,4 @@
-import { DeimosError } from '../core/index.js';
+import { DeimosError } from '../core/errors.js';
 
 export type OutputFormat = 'human' | 'json' | 'csv' | 'yaml' | 'xml';
 export const FORMATS: readonly OutputFormat[] = ['human', 'json', 'csv', 'yaml', 'xml'];

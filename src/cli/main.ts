@@ -4,9 +4,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { Config, createLogger, deimosHome, DeimosError, shiftLevel, toDeimosError, type Logger } from '../core/index.js';
-import { runCommand, runDaemon } from '../service/index.js';
-import type { CommandResult, Event } from '../service/index.js';
+// Light imports only: with a service running, a command is a socket round trip, and loading
+// the service's own code (catalog, store, scheduler, pino) would double the CLI's start-up.
+import type { Config } from '../core/config.js';
+import { DeimosError, toDeimosError } from '../core/errors.js';
+import { deimosHome, homePaths } from '../core/home.js';
+import type { Logger } from '../core/log.js';
+import { callService } from '../service/client.js';
+import type { CommandResult, Event, Request } from '../service/protocol.js';
 import { formatRecords, parseFormat, selectFields } from './format.js';
 import { Progress } from './progress.js';
 
@@ -15,15 +20,23 @@ interface Globals { verbose: number; quiet: number; config?: string }
 const count = (_: string, prev: number) => prev + 1;
 const collect = (v: string, prev: string[]) => [...prev, v];
 
-function setup(g: Globals, levelKey: 'level' | 'daemon_level'): { config: Config; log: Logger; home: string } {
+async function setup(g: Globals, levelKey: 'level' | 'daemon_level'): Promise<{ config: Config; log: Logger; home: string }> {
+  const [{ Config }, { createLogger, shiftLevel }] = await Promise.all([import('../core/config.js'), import('../core/log.js')]);
   const config = new Config({ file: g.config ?? null });
   const log = createLogger(shiftLevel(config.str('log', levelKey), g.verbose, g.quiet));
   return { config, log, home: deimosHome() };
 }
 
+/** The running service answers, or the command runs in this process (which then owns the store for its duration). */
+async function run(g: Globals, request: Request, onEvent: (e: Event) => void): Promise<CommandResult> {
+  const remote = await callService(homePaths(deimosHome()).socket, request, onEvent);
+  if (remote) return remote;
+  const [env, { runCommand }] = await Promise.all([setup(g, 'level'), import('../service/run.js')]);
+  return runCommand({ ...env, request, onEvent });
+}
+
 async function send(program: Command, cmd: string, args: Record<string, unknown>, out?: { fields?: string; format?: string }): Promise<void> {
   const g = program.opts<Globals>();
-  const { config, log, home } = setup(g, 'level');
   const format = parseFormat(out?.format ?? 'human');
   const progress = new Progress(process.stderr.isTTY === true && g.quiet === 0);
   const onEvent = (e: Event) => {
@@ -32,10 +45,7 @@ async function send(program: Command, cmd: string, args: Record<string, unknown>
   };
   let result: CommandResult;
   try {
-    result = await runCommand({
-      home, config, log, onEvent,
-      request: { cmd, args, cwd: process.cwd(), uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 },
-    });
+    result = await run(g, { cmd, args, cwd: process.cwd(), uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 }, onEvent);
   } finally {
     progress.clear();
   }
@@ -240,7 +250,8 @@ export function buildProgram(): Command {
 
   program.command('daemon').description('run the service: owns the library and serves the CLI and mounts')
     .action(async () => {
-      const { config, log, home } = setup(program.opts<Globals>(), 'daemon_level');
+      const { config, log, home } = await setup(program.opts<Globals>(), 'daemon_level');
+      const { runDaemon } = await import('../service/run.js');
       await runDaemon({ home, config, log, onReady: () => process.stdout.write(`deimos: service ready (pid ${process.pid})\n`) });
     });
 
@@ -251,14 +262,14 @@ export function buildProgram(): Command {
     .option('--foreground', 'stay in the foreground (default: detach once mounted)')
     .option('-o, --options <opts>', 'mount options: allow_other, or libfuse2 -o options (repeatable)', collect, [])
     .action(async (mountpoint: string, o) => {
-      const env = setup(program.opts<Globals>(), 'daemon_level');
+      const env = await setup(program.opts<Globals>(), 'daemon_level');
       const { mountAction } = await import('./mount.js');
       await mountAction(env, mountpoint, { cacheDir: o.cacheDir, cacheSize: o.cacheSize, foreground: o.foreground, options: o.options });
     });
 
   program.command('umount').alias('unmount').description('unmount: the service stops; dirty files stay in the cache for the next mount')
     .argument('<mountpoint>')
-    .action(async (mountpoint: string) => { await (await import('./mount.js')).umountAction(setup(program.opts<Globals>(), 'level'), mountpoint); });
+    .action(async (mountpoint: string) => { await (await import('./mount.js')).umountAction(await setup(program.opts<Globals>(), 'level'), mountpoint); });
 
   program.command('stage').description('queue recalls of files into the disk cache (returns at once)')
     .argument('<path...>', 'paths in the mount, or object ids')

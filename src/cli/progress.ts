@@ -1,4 +1,4 @@
-import { humanSize } from '../core/index.js';
+import { humanSize } from '../core/units.js';
 
 /**
  * Progress of long work on a terminal (a put or get of a large object, a

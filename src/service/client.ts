@@ -1,5 +1,5 @@
 import { connect } from 'node:net';
-import { DeimosError, fromJSON } from '../core/index.js';
+import { DeimosError, fromJSON } from '../core/errors.js';
 import type { CommandResult, Event, Request } from './protocol.js';
 import { socketAddress } from './socketPath.js';
 

@@ -1,4 +1,4 @@
-import type { ErrnoName } from '../core/index.js';
+import type { ErrnoName } from '../core/errors.js';
 
 /**
  * The CLI ↔ service protocol over the unix socket: one connection per

@@ -10,10 +10,14 @@
  * - fsync alone: the `sync -f` part of that row, what durability costs here.
  * - dd bs=4M: a copy through user space (read + write), no hashing, no fsync.
  * - deimos ping: start-up of the CLI with the store opened in-process; in every deimos row.
- * - deimos put: in-process owner; reads, hashes (xxh128), writes the extent,
- *   fsyncs it and its directory, commits the catalog: durable when it returns.
+ * - deimos put: in-process owner; copies the file into the extent inside
+ *   the kernel while it hashes (xxh128) what the copy stored, fsyncs the
+ *   extent and its directory, commits the catalog: durable when it returns.
  * - deimos get: verifies the checksum while it writes the destination, which
  *   appears whole by rename, not fsynced (like cp).
+ * - the same three with the service running (`deimos daemon`, as Phobos
+ *   runs phobosd): the CLI only sends the command over the socket, and the
+ *   service does the same work.
  * Operations are interleaved within each repetition so that all rows see the
  * same machine; one warm-up repetition is not counted.
  *
@@ -25,7 +29,8 @@
  * pause before each row, whichever row follows an rm closely (cp here) gets
  * warm pages and the others cold ones. SETTLE_S=0 shows the warm case.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, mkdir, open, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
@@ -51,7 +56,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 async function main(): Promise<void> {
   const root = await mkdtemp(join(process.env.BENCH_DIR ?? tmpdir(), 'deimos-bench-'));
-  const env = { ...process.env, DEIMOS_HOME: join(root, 'home'), DEIMOS_CONFIG: '/dev/null', DEIMOS_LOG_LEVEL: 'error' };
+  const env = { ...process.env, DEIMOS_HOME: join(root, 'home'), DEIMOS_CONFIG: '/dev/null', DEIMOS_LOG_LEVEL: 'error', DEIMOS_LOG_DAEMON_LEVEL: 'error' };
   const deimos = (...args: string[]) => execFileSync(process.execPath, [BIN, ...args], { env, cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
   const load0 = loadavg()[0]!;
   try {
@@ -66,7 +71,20 @@ async function main(): Promise<void> {
     await fh.close();
     const bytes = sizeMiB * 1024 * 1024;
     const out = join(root, 'out');
-    const rows = ['cp', 'cp + sync', 'fsync alone', 'dd bs=4M', 'deimos ping', 'deimos put', 'deimos get'] as const;
+    const rows = ['cp', 'cp + sync', 'fsync alone', 'dd bs=4M', 'deimos ping', 'deimos put', 'deimos get',
+      'deimos ping (service)', 'deimos put (service)', 'deimos get (service)'] as const;
+    const noRatio = new Set<string>(['deimos ping', 'deimos ping (service)', 'fsync alone']);
+    const startService = async (): Promise<ChildProcess> => {
+      const d = spawn(process.execPath, [BIN, 'daemon'], { env, cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+      let out = '';
+      d.stdout!.setEncoding('utf8');
+      while (!out.includes('service ready')) {
+        const [chunk] = await Promise.race([once(d.stdout!, 'data'), once(d, 'exit').then(() => { throw new Error('deimos daemon exited'); })]);
+        out += chunk as string;
+      }
+      d.stdout!.resume();
+      return d;
+    };
     const t = Object.fromEntries(rows.map((r) => [r, [] as number[]])) as Record<(typeof rows)[number], number[]>;
     for (let r = -1; r < reps; r++) {
       const s: Partial<Record<(typeof rows)[number], number>> = {};
@@ -93,6 +111,21 @@ async function main(): Promise<void> {
       execFileSync('cmp', [src, out]);
       await rm(out);
       deimos('delete', '--hard', `bench/${r + 1}`);
+      const service = await startService();
+      try {
+        settle();
+        s['deimos ping (service)'] = timed(() => deimos('ping'));
+        settle();
+        s['deimos put (service)'] = timed(() => deimos('put', src, `bench/s${r + 1}`));
+        settle();
+        s['deimos get (service)'] = timed(() => deimos('get', `bench/s${r + 1}`, out));
+        execFileSync('cmp', [src, out]);
+        await rm(out);
+        deimos('delete', '--hard', `bench/s${r + 1}`);
+      } finally {
+        service.kill('SIGTERM');
+        if (service.exitCode === null) await once(service, 'exit');
+      }
       if (r >= 0) for (const k of rows) t[k].push(s[k]!);
     }
     const mbps = (sec: number) => (bytes / sec / 1e6).toFixed(0);
@@ -103,8 +136,8 @@ async function main(): Promise<void> {
     console.log('|---|---|---|---|---|---|');
     for (const k of rows) {
       const m = median(t[k]);
-      const ratios = k === 'deimos ping' || k === 'fsync alone' ? '– | –' : `${(cp / m).toFixed(2)}× | ${(cpSync / m).toFixed(2)}×`;
-      console.log(`| ${k} | ${m.toFixed(2)} | ${Math.min(...t[k]).toFixed(2)} | ${k === 'deimos ping' ? '–' : mbps(m)} | ${ratios} |`);
+      const ratios = noRatio.has(k) ? '– | –' : `${(cp / m).toFixed(2)}× | ${(cpSync / m).toFixed(2)}×`;
+      console.log(`| ${k} | ${m.toFixed(2)} | ${Math.min(...t[k]).toFixed(2)} | ${noRatio.has(k) ? '–' : mbps(m)} | ${ratios} |`);
     }
   } finally {
     await rm(root, { recursive: true, force: true });
