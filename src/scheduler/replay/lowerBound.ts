@@ -1,26 +1,21 @@
 import { locateSeconds, mountSeconds, pointAt, transferSeconds, type TapeTiming } from '../../library/timing.js';
 import type { ScaledRequest } from './scale.js';
+import { cartridgeSeeks } from './seekBound.js';
 
 /**
  * A lower bound on what any schedule can achieve on a trace — no feasible
  * schedule, online or clairvoyant, beats it:
  *
- * - Every read of extent e must, right before its transfer, bring the head
- *   from where it is to e's start. On a cartridge where nothing is written
- *   during the trace, the head can only be at BOT (just loaded) or at the
- *   end of an extent it just read (reads end at the end of their extent;
- *   the head moves only by locates, which end at the start of an extent
- *   that is then read). So seek(e) >= min over {BOT} ∪ {end of every other
- *   requested extent of the cartridge, and e's own end if e is read twice}
- *   of locate(from, e.start) — 0 when e directly follows another requested
- *   extent. Where the trace also writes, the head may also stand at or past
- *   the initial end of data (writes and syncs), from where reaching an
- *   earlier extent costs at least the fixed part of a locate
- *   (locate_fixed_s: a move backward is never a read-through).
- * - Whatever the schedule, some read of each cartridge is the first after
- *   its first load, entered from BOT: the cartridge's seeks add up to at
- *   least Σ seek(e) + min over e of (locate(BOT, e) − seek(e)). (Not when
- *   the trace writes: a write may come first and leave the head at EOD.)
+ * - Seeks. Right before each read the head locates from where the
+ *   cartridge's previous head-moving event left it (a load: BOT; a read:
+ *   the end of its extent; where the trace writes, a write or sync: at or
+ *   past the initial end of data). Each event precedes at most one read, so
+ *   the reads of a cartridge need at least the least-cost assignment of
+ *   reads to distinct predecessor events, one of them a load when the trace
+ *   does not write (seekBound.ts, which proves it). Per request, its own
+ *   least seek: min over {BOT} ∪ {end of every other requested extent of
+ *   the cartridge, and e's own end if e is read twice} (∪ locate_fixed_s
+ *   where the trace writes) of locate(from, e.start).
  * - Reading e takes transfer(size) at the streaming rate, and a write of n
  *   bytes takes transfer(n).
  * - Every cartridge read starts in a slot, so it is mounted at least once:
@@ -61,7 +56,14 @@ import type { ScaledRequest } from './scale.js';
  *     Σ_c rewind(c) − (the D largest rewind(c))
  *   of drive time before the makespan, besides their unload_s +
  *   robot_move_s.
- * Then for work(c) = mount + Σ over c's reads of (seek + transfer):
+ * Then for work(c) = mount + the assignment's seeks + Σ transfers, where
+ * the assignment charges a mount, an unload and a robot move for every load
+ * of c beyond the first (seekBound.ts). Those are not counted twice: with
+ * S read sessions in all, of which s_c of cartridge c, at least S − D
+ * unloads (each drive's sessions but its last) and at least S − C (each
+ * cartridge's sessions but its last: it is unloaded before it is loaded
+ * again) come before the makespan, and max(S − D, S − C) >= max(0, C − D)
+ * + Σ_c (s_c − 1): the unloads counted above plus one per further session.
  *   1. a request arriving at a cannot complete before a + its own seek +
  *      transfer (a drive serves one request at a time);
  *   2. one cartridge is in one drive at a time, so its work is serial:
@@ -113,17 +115,18 @@ export function lowerBound(reqs: readonly ScaledRequest[], capacity: Map<string,
       if (anyWrites) best = Math.min(best, timing.locateFixedS);
       seekOf.set(e.key, best);
     }
-    // One read of the cartridge is entered from BOT (see above).
-    let entry = anyWrites ? 0 : Infinity;
-    for (const e of extents) entry = Math.min(entry, locateSeconds(timing, cap, 0, e.start) - seekOf.get(e.key)!);
-    let work = mountSeconds(timing) + entry;
-    locateS += entry;
+    const seeks = cartridgeSeeks(list, {
+      locate: (from, to) => locateSeconds(timing, cap, from, to),
+      locateFixedS: timing.locateFixedS,
+      writes: anyWrites,
+      extraSessionS: mountSeconds(timing) + timing.unloadS + timing.robotMoveS,
+    });
+    let work = mountSeconds(timing) + seeks.workS;
+    locateS += seeks.locateS;
     for (const r of list) {
-      const s = seekOf.get(r.key)!;
       const x = transferSeconds(timing, r.end - r.start);
-      own.set(r, s + x);
-      work += s + x;
-      locateS += s;
+      own.set(r, seekOf.get(r.key)! + x);
+      work += x;
     }
     total += work;
     maxCart = Math.max(maxCart, work);

@@ -1,0 +1,92 @@
+import { minAssignment } from './assignment.js';
+
+/**
+ * The least seek time a cartridge's reads need together, by assignment.
+ *
+ * Right before each read r of the trace, the head moves (locates) from
+ * where the previous head-moving event of the cartridge left it to r's
+ * start. That event — call it r's predecessor — is one of:
+ *   - a load (the head at BOT),
+ *   - another read r' of the cartridge, which left the head at r'.end
+ *     (a read streams its whole extent; the same extent read twice is two
+ *     reads, each the other's possible predecessor; a read never precedes
+ *     itself),
+ *   - where the trace writes, a write or sync, which left the head at the
+ *     end of data of the time, at or past the initial end of data, which
+ *     lies at or past the end of every requested extent: reaching r from
+ *     there is a move backward, never a read-through, so it costs at least
+ *     locate_fixed_s.
+ * Each event is the predecessor of at most one read (the next head move
+ * after it is one locate, to one read). So in any schedule, the
+ * predecessors form an assignment of the reads to distinct events, and the
+ * seek time is the sum of locate(event, read) over it. The least-cost
+ * assignment (minAssignment) is therefore a lower bound on any schedule's
+ * seek time. It is tighter than the least seek of each read on its own
+ * (what the bound used before): two reads can no longer both follow the
+ * end of the same extent. It is still not a path: the assignment may form
+ * cycles, which only weakens the bound.
+ *
+ * When the trace does not write, some read is the first after the
+ * cartridge's first load: the assignment must use one load. Each further
+ * load used is another read session of the cartridge, which costs a mount
+ * and, before it, an unload of the cartridge (it was in a drive), both done
+ * before the makespan: `extraSessionS` is charged per further load in
+ * `workS` (the bound counts the first mount, and the unloads of the first
+ * sessions of all cartridges, elsewhere; see lowerBound.ts).
+ */
+export interface CartridgeSeeks {
+  /** Least total seek time of the cartridge's reads, whatever the number of loads. */
+  locateS: number;
+  /** Least seek time plus extraSessionS per load beyond the first. */
+  workS: number;
+}
+
+export interface SeekModel {
+  /** locate(from, to) of this cartridge, seconds. */
+  locate(from: number, to: number): number;
+  locateFixedS: number;
+  /** The trace writes: a head may stand at or past the end of data (no load needs to come first). */
+  writes: boolean;
+  /** Mount + unload + robot move back: what a further read session of the cartridge costs at least. */
+  extraSessionS: number;
+}
+
+export interface Extent {
+  start: number;
+  end: number;
+}
+
+export function cartridgeSeeks(reads: readonly Extent[], m: SeekModel): CartridgeSeeks {
+  if (reads.length === 0) return { locateS: 0, workS: 0 };
+  return { locateS: solve(reads, m, 0), workS: solve(reads, m, m.extraSessionS) };
+}
+
+/**
+ * Rows: the reads. Columns: the reads as predecessors, then n loads (the
+ * first costs only its locate, each further one `extraS` more), then,
+ * where the trace writes, n end-of-data events. n of each is enough for
+ * any assignment.
+ */
+function solve(reads: readonly Extent[], m: SeekModel, extraS: number): number {
+  const n = reads.length;
+  const cols = (m.writes ? 3 : 2) * n;
+  const cost = new Float64Array(n * cols);
+  let most = 0;
+  for (let i = 0; i < n; i++) {
+    const row = i * cols;
+    const to = reads[i]!.start;
+    for (let j = 0; j < n; j++) cost[row + j] = i === j ? Infinity : m.locate(reads[j]!.end, to);
+    const fromBot = m.locate(0, to);
+    cost[row + n] = fromBot;
+    for (let k = 1; k < n; k++) cost[row + n + k] = fromBot + extraS;
+    if (m.writes) for (let k = 0; k < n; k++) cost[row + 2 * n + k] = m.locateFixedS;
+    for (let j = 0; j < cols; j++) if (cost[row + j]! !== Infinity) most = Math.max(most, cost[row + j]!);
+  }
+  if (m.writes) return minAssignment(cost, n, cols);
+  // Force the first load into the assignment: a bonus larger than any cell
+  // makes every least-cost assignment use it (else moving any row onto it
+  // would be cheaper), and the bonus is given back after.
+  const bonus = most + 1;
+  for (let i = 0; i < n; i++) cost[i * cols + n] -= bonus;
+  return minAssignment(cost, n, cols) + bonus;
+}

@@ -1,0 +1,127 @@
+/** The replay's lower bound against brute force: the assignment solver and the per-cartridge seek bound. */
+import anyTest from 'ava';
+import { Config } from '../../src/core/config.js';
+import { locateSeconds, timingFromConfig } from '../../src/library/timing.js';
+import { POLICY_NAMES } from '../../src/scheduler/policies/index.js';
+import { formatTrace, parseTrace, replayTrace, type TraceRow } from '../../src/scheduler/replay.js';
+import { minAssignment } from '../../src/scheduler/replay/assignment.js';
+import { cartridgeSeeks, type Extent } from '../../src/scheduler/replay/seekBound.js';
+
+// Serial: the replays' virtual clocks would wait on each other's file I/O.
+const test = anyTest.serial;
+
+const timing = timingFromConfig(new Config({ file: null, env: {} }));
+const CAP = 18e12;
+const locate = (from: number, to: number): number => locateSeconds(timing, CAP, from, to);
+const EXTRA = 10 + 17 + 30 + 10;
+
+function rnd(seed: number): () => number {
+  let x = seed;
+  return () => { x = (x * 1103515245 + 12345) % 2147483648; return x / 2147483648; };
+}
+
+function perms(n: number): number[][] {
+  if (n === 0) return [[]];
+  return perms(n - 1).flatMap((p) => Array.from({ length: n }, (_, i) => [...p.slice(0, i), n - 1, ...p.slice(i)]));
+}
+
+test('minAssignment is the least cost over every assignment (brute force, forbidden cells included)', (t) => {
+  const r = rnd(3);
+  for (let k = 0; k < 40; k++) {
+    const rows = 1 + Math.floor(r() * 5);
+    const cols = rows + Math.floor(r() * 3);
+    const cost = Float64Array.from({ length: rows * cols }, (_, i) => (i % cols === Math.floor(i / cols) && r() < 0.5 ? Infinity : Math.floor(r() * 100)));
+    let best = Infinity;
+    // Every injective map rows -> cols: permutations of cols, first `rows` of each.
+    for (const p of perms(cols)) {
+      let s = 0;
+      for (let i = 0; i < rows; i++) s += cost[i * cols + p[i]!]!;
+      best = Math.min(best, s);
+    }
+    if (best === Infinity) continue;
+    t.is(minAssignment(cost, rows, cols), best, `case ${k}: ${rows}×${cols}`);
+  }
+});
+
+/**
+ * The least seek time of reading `reads` on one cartridge over every
+ * schedule: every order, split into read sessions anywhere (each session
+ * starts from BOT); each session after the first costs `extraS`.
+ */
+function bruteSeeks(reads: readonly Extent[], extraS: number): number {
+  const n = reads.length;
+  let best = Infinity;
+  for (const p of perms(n)) {
+    for (let breaks = 0; breaks < 1 << Math.max(0, n - 1); breaks++) {
+      let s = 0;
+      let at = 0;
+      p.forEach((i, k) => {
+        if (k > 0 && breaks & (1 << (k - 1))) { at = 0; s += extraS; }
+        s += locate(at, reads[i]!.start);
+        at = reads[i]!.end;
+      });
+      best = Math.min(best, s);
+    }
+  }
+  return best;
+}
+
+test('the seek bound of a cartridge is below the best schedule of its reads (brute force: every order and split into mounts)', (t) => {
+  const r = rnd(11);
+  let tighter = 0;
+  for (let k = 0; k < 60; k++) {
+    const n = 1 + Math.floor(r() * 6);
+    const reads: Extent[] = [];
+    for (let i = 0; i < n; i++) {
+      if (i > 0 && r() < 0.15) { reads.push({ ...reads[i - 1]! }); continue; } // the same extent read twice
+      // Clustered on a few wraps half the time, so read-through and short hops occur.
+      const start = r() < 0.5 ? Math.floor(r() * CAP * 0.99) : Math.floor((0.3 + r() * 0.01) * CAP);
+      const size = Math.floor(1e8 + r() * 4e9);
+      if (i > 0 && r() < 0.2) { const prev = reads[i - 1]!; reads.push({ start: prev.end, end: prev.end + size }); continue; }
+      reads.push({ start, end: start + size });
+    }
+    const got = cartridgeSeeks(reads, { locate, locateFixedS: timing.locateFixedS, writes: false, extraSessionS: EXTRA });
+    const freeSplits = bruteSeeks(reads, 0);
+    const chargedSplits = bruteSeeks(reads, EXTRA);
+    t.true(got.locateS <= freeSplits + 1e-9, `case ${k}: locate bound ${got.locateS} <= best ${freeSplits}`);
+    t.true(got.workS <= chargedSplits + 1e-9, `case ${k}: work bound ${got.workS} <= best ${chargedSplits}`);
+    t.true(got.locateS <= got.workS + 1e-9);
+    // Writes only loosen it (a head may also stand at end of data).
+    t.true(cartridgeSeeks(reads, { locate, locateFixedS: timing.locateFixedS, writes: true, extraSessionS: EXTRA }).workS <= got.workS + 1e-9);
+    // Against the old bound (each read's own least seek, one read from BOT), it is never weaker.
+    const own = reads.map((e, i) => Math.min(locate(0, e.start), ...reads.filter((_, j) => j !== i).map((f) => locate(f.end, e.start))));
+    const entry = Math.min(...reads.map((e, i) => locate(0, e.start) - own[i]!));
+    const old = own.reduce((a, b) => a + b, 0) + entry;
+    t.true(got.workS >= old - 1e-9, `case ${k}: ${got.workS} >= ${old}`);
+    if (got.workS > old + 1e-6) tighter++;
+  }
+  t.true(tighter > 0, 'the assignment must be tighter somewhere');
+});
+
+function clusteredTrace(seed: number, n: number, carts: number): TraceRow[] {
+  const r = rnd(seed);
+  const rows: Omit<TraceRow, 'line'>[] = [];
+  let t = 0;
+  for (let i = 0; i < n; i++) {
+    t += r() * 3;
+    const size = Math.floor(1e8 + r() * 4e9);
+    // Most reads on one cartridge, bunched on a few wraps: where two reads would share a predecessor.
+    const cartridge = `C${r() < 0.6 ? 0 : 1 + Math.floor(r() * (carts - 1))}L9`;
+    const base = Math.floor(r() * 4) * 4.5e12;
+    rows.push({ arrivalS: t, op: 'read', cartridge, position: Math.floor(base + r() * 2e11), size });
+  }
+  return parseTrace(formatTrace(rows));
+}
+
+test('no policy beats the bound on small random traces that crowd one cartridge', async (t) => {
+  for (const seed of [4, 5, 6]) {
+    for (const drives of [1, 2]) {
+      const res = await replayTrace(clusteredTrace(seed, 18, 3), { drives, policies: [...POLICY_NAMES] });
+      const bound = res.find((r) => r.policy === 'lower-bound')!;
+      for (const r of res) {
+        t.true(r.makespan_s >= bound.makespan_s - 1e-6, `seed ${seed}, ${drives} drives: ${r.policy} ${r.makespan_s} s >= bound ${bound.makespan_s} s`);
+        t.true(r.locate_s >= bound.locate_s - 1e-6, `seed ${seed}, ${drives} drives: ${r.policy} locate ${r.locate_s} >= ${bound.locate_s}`);
+      }
+    }
+  }
+});
