@@ -73,6 +73,17 @@ test('replays are deterministic', async (t) => {
   t.deepEqual(a, b);
 });
 
+test('cost: a burst that outlasts ageing_s on its cartridge is still read along the plan, not by arrival', async (t) => {
+  // 40 sparse reads of one cartridge at once: reading them takes far longer than ageing_s = 60.
+  const rows = randomTrace(7, 40, 1).map((r) => ({ ...r, arrivalS: r.arrivalS / 100 }));
+  const trace = parseTrace(formatTrace(rows));
+  const [aged] = await replayTrace(trace, { drives: 1, policies: ['cost'], overrides: { 'io_sched.ageing_s': '60' } });
+  const [young] = await replayTrace(trace, { drives: 1, policies: ['cost'] });
+  t.true(aged!.makespan_s > 600, `${aged!.makespan_s} s`);
+  t.is(aged!.locate_s, young!.locate_s);
+  t.is(aged!.makespan_s, young!.makespan_s);
+});
+
 test('contiguous runs: one mount per cartridge and streaming, so position order meets the bound closely', async (t) => {
   const rows: Omit<TraceRow, 'line'>[] = [];
   for (let i = 0; i < 30; i++) rows.push({ arrivalS: i * 0.1, op: 'read', cartridge: 'R0L9', position: 3e12 + i * 5e8, size: 5e8 });

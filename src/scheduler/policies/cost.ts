@@ -86,7 +86,7 @@ export class PlannedOrder implements MediumOrder {
   private planHead = 0;
   private inserted = 0;
   /** What next() handed out last, and from where, until it is taken. */
-  private last: { r: PendingRead; from: number } | null = null;
+  private last: { r: PendingRead; from: number; outOfPlan?: boolean } | null = null;
   /** Where the head should be after the read in flight; anything else ends the stream. */
   private expected: number | null = null;
   /**
@@ -128,6 +128,7 @@ export class PlannedOrder implements MediumOrder {
       if (!hop || this.chainStart === null) this.chainStart = r.position;
       this.planHead = r.position + r.size;
       this.expected = this.planHead;
+      if (this.last.outOfPlan) this.plan = null;
       this.last = null;
     }
     if (this.plan === null) return;
@@ -144,6 +145,20 @@ export class PlannedOrder implements MediumOrder {
     if (this.staleForRead(head)) this.replan(head);
     const r = this.plan![0] ?? null;
     this.last = r === null ? null : { r, from: head };
+    return r;
+  }
+
+  /**
+   * Passed-over requests in the plan's order among them: once a long mount
+   * has outlasted ageing_s, all its queue is passed over, and the plan then
+   * goes on as planned instead of reading by arrival. A request read out of
+   * the plan's order leaves the head elsewhere: the plan is rebuilt after it.
+   */
+  nextPassedOver(head: number, nowMs: number, pressure: number, passedOver: (r: PendingRead) => boolean): PendingRead | null {
+    const first = this.next(head, nowMs, pressure);
+    if (first === null || passedOver(first)) return first;
+    const r = this.plan!.find(passedOver) ?? null;
+    if (r !== null) this.last = { r, from: head, outOfPlan: true };
     return r;
   }
 
