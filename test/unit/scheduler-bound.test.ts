@@ -125,3 +125,30 @@ test('no policy beats the bound on small random traces that crowd one cartridge'
     }
   }
 });
+
+function burstyTrace(seed: number, bursts: number, perBurst: number, carts: number): TraceRow[] {
+  const r = rnd(seed);
+  const rows: Omit<TraceRow, 'line'>[] = [];
+  for (let b = 0; b < bursts; b++) {
+    for (let i = 0; i < perBurst; i++) {
+      const size = Math.floor(1e8 + r() * 4e9);
+      rows.push({ arrivalS: b * 3000 + r() * 30, op: 'read', cartridge: `C${Math.floor(r() * carts)}L9`, position: Math.floor(r() * (18e12 - size)), size });
+    }
+  }
+  return parseTrace(formatTrace(rows));
+}
+
+test('bursts: the bound counts what must follow the last burst, and no policy beats it', async (t) => {
+  for (const seed of [21, 22, 23]) {
+    for (const drives of [1, 2]) {
+      const trace = burstyTrace(seed, 3, 8, 4);
+      const res = await replayTrace(trace, { drives, policies: [...POLICY_NAMES] });
+      const bound = res.find((r) => r.policy === 'lower-bound')!;
+      // More than the last arrival plus one request: the last burst's work, after it began.
+      t.true(bound.makespan_s > 6000 + 100, `seed ${seed}, ${drives} drives: bound ${bound.makespan_s} s`);
+      for (const r of res) {
+        t.true(r.makespan_s >= bound.makespan_s - 1e-6, `seed ${seed}, ${drives} drives: ${r.policy} ${r.makespan_s} s >= bound ${bound.makespan_s} s`);
+      }
+    }
+  }
+});

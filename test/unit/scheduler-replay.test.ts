@@ -129,6 +129,17 @@ test('the bound counts the rewind before each unload it counts, all but the D la
   t.is(lowerBound([...reads, req('write', 'A', 0, 200)], cap, SMALL, 1).makespanS, 135 + 2 + 80 + 4);
 });
 
+test('the bound counts what must follow a late arrival: its reads, a load and an unload per cartridge beyond the drives, rewinds (hand-computed)', (t) => {
+  const cap = new Map([['A', 4000], ['B', 4000], ['C', 4000]]);
+  const late = (r: ScaledRequest): ScaledRequest => ({ ...r, row: { ...r.row, arrivalS: 1000 } });
+  const reads = [req('read', 'A', 0, 100), late(req('read', 'B', 0, 1500)), late(req('read', 'C', 0, 2900))];
+  // From τ = 1000, one drive: B and C are read from BOT (no seek), 15 + 29 s; one of them must
+  // be loaded and the other unloaded, 30 + 30 + 10 s; the unloaded one rewinds at least 13 s (B's).
+  t.is(lowerBound(reads, cap, SMALL, 1).makespanS, 1000 + 15 + 29 + 70 + 13);
+  // Two drives: both may be mounted at 1000; the longer read sets it.
+  t.is(lowerBound(reads, cap, SMALL, 2).makespanS, 1000 + 29);
+});
+
 test('no rewind from at or past a position is below its floor, although rewinds are not monotonic in position', (t) => {
   const timing = timingFromConfig(new Config({ file: null, env: {} }));
   const cap = 280 * 50;

@@ -1,6 +1,7 @@
 import { locateSeconds, mountSeconds, pointAt, transferSeconds, type TapeTiming } from '../../library/timing.js';
 import type { ScaledRequest } from './scale.js';
-import { cartridgeSeeks } from './seekBound.js';
+import { releaseBound, type CartridgeInfo } from './releaseBound.js';
+import { cartridgeSeeks, type SeekModel } from './seekBound.js';
 
 /**
  * A lower bound on what any schedule can achieve on a trace — no feasible
@@ -71,6 +72,8 @@ import { cartridgeSeeks } from './seekBound.js';
  *      may be among those still loaded at the end, with no unload to count);
  *   3. D drives work in parallel at best: makespan >= (Σ work + unloads +
  *      rewinds) / D (writes' transfers included).
+ *   4. what must follow any time τ (releaseBound.ts): the requests arriving
+ *      from τ on, their cartridges' loads, unloads and rewinds, after τ.
  * Syncs, robot contention and waiting are left out: leaving out work only
  * weakens the bound, it never makes it wrong. Waits use the same
  * per-request minimum (seek + transfer), each a bound for that request.
@@ -99,6 +102,7 @@ export function lowerBound(reqs: readonly ScaledRequest[], capacity: Map<string,
   let maxCart = 0;
   let locateS = 0;
   const rewinds: number[] = [];
+  const carts: CartridgeInfo[] = [];
   for (const [label, list] of perCart) {
     const cap = capacity.get(label)!;
     const count = new Map<string, number>();
@@ -115,12 +119,13 @@ export function lowerBound(reqs: readonly ScaledRequest[], capacity: Map<string,
       if (anyWrites) best = Math.min(best, timing.locateFixedS);
       seekOf.set(e.key, best);
     }
-    const seeks = cartridgeSeeks(list, {
+    const model: SeekModel = {
       locate: (from, to) => locateSeconds(timing, cap, from, to),
       locateFixedS: timing.locateFixedS,
       writes: anyWrites,
       extraSessionS: mountSeconds(timing) + timing.unloadS + timing.robotMoveS,
-    });
+    };
+    const seeks = cartridgeSeeks(list, model);
     let work = mountSeconds(timing) + seeks.workS;
     locateS += seeks.locateS;
     for (const r of list) {
@@ -135,6 +140,7 @@ export function lowerBound(reqs: readonly ScaledRequest[], capacity: Map<string,
     for (const e of extents) rewind = Math.min(rewind, locateSeconds(timing, cap, e.end, 0));
     if (anyWrites) rewind = Math.min(rewind, rewindFloorFrom(timing, cap, Math.max(...extents.map((e) => e.end))));
     rewinds.push(rewind);
+    carts.push({ reads: list, model, rewind });
   }
   total += Math.max(0, perCart.size - drives) * (timing.unloadS + timing.robotMoveS);
   // All but the D largest: those cartridges may stay loaded to the end.
@@ -150,7 +156,7 @@ export function lowerBound(reqs: readonly ScaledRequest[], capacity: Map<string,
   }
   waits.sort((a, b) => a - b);
   return {
-    makespanS: Math.max(arrival, total / drives, maxCart),
+    makespanS: Math.max(arrival, total / drives, maxCart, releaseBound(carts, own, reqs.filter((r) => r.row.op === 'write'), timing, drives)),
     meanWaitS: waits.reduce((a, b) => a + b, 0) / waits.length,
     p99WaitS: waits[Math.min(waits.length - 1, Math.ceil(0.99 * waits.length) - 1)] ?? 0,
     locateS,

@@ -56,37 +56,48 @@ export interface Extent {
   end: number;
 }
 
-export function cartridgeSeeks(reads: readonly Extent[], m: SeekModel): CartridgeSeeks {
+/**
+ * `earlier`: reads of the cartridge that may come before these (requests
+ * that arrived before a time τ, for the bound on what follows τ): possible
+ * predecessors, not rows. `inSlot` (default true): the cartridge starts in
+ * its slot, so one read follows a load (unless the trace writes); false for
+ * a cartridge that may already be mounted, its head anywhere a read left it.
+ */
+export function cartridgeSeeks(reads: readonly Extent[], m: SeekModel, opts: { earlier?: readonly Extent[]; inSlot?: boolean } = {}): CartridgeSeeks {
   if (reads.length === 0) return { locateS: 0, workS: 0 };
-  return { locateS: solve(reads, m, 0), workS: solve(reads, m, m.extraSessionS) };
+  const p = { earlier: opts.earlier ?? [], forceLoad: (opts.inSlot ?? true) && !m.writes };
+  return { locateS: solve(reads, m, 0, p), workS: solve(reads, m, m.extraSessionS, p) };
 }
 
 /**
- * Rows: the reads. Columns: the reads as predecessors, then n loads (the
- * first costs only its locate, each further one `extraS` more), then,
- * where the trace writes, n end-of-data events. n of each is enough for
- * any assignment.
+ * Rows: the reads. Columns: the reads as predecessors, the earlier reads,
+ * then n loads (the first costs only its locate, each further one `extraS`
+ * more), then, where the trace writes, n end-of-data events. n of each is
+ * enough for any assignment.
  */
-function solve(reads: readonly Extent[], m: SeekModel, extraS: number): number {
+function solve(reads: readonly Extent[], m: SeekModel, extraS: number, p: { earlier: readonly Extent[]; forceLoad: boolean }): number {
   const n = reads.length;
-  const cols = (m.writes ? 3 : 2) * n;
+  const e = p.earlier.length;
+  const loads = n + e;
+  const cols = loads + n + (m.writes ? n : 0);
   const cost = new Float64Array(n * cols);
   let most = 0;
   for (let i = 0; i < n; i++) {
     const row = i * cols;
     const to = reads[i]!.start;
     for (let j = 0; j < n; j++) cost[row + j] = i === j ? Infinity : m.locate(reads[j]!.end, to);
+    for (let j = 0; j < e; j++) cost[row + n + j] = m.locate(p.earlier[j]!.end, to);
     const fromBot = m.locate(0, to);
-    cost[row + n] = fromBot;
-    for (let k = 1; k < n; k++) cost[row + n + k] = fromBot + extraS;
-    if (m.writes) for (let k = 0; k < n; k++) cost[row + 2 * n + k] = m.locateFixedS;
+    cost[row + loads] = fromBot;
+    for (let k = 1; k < n; k++) cost[row + loads + k] = fromBot + extraS;
+    if (m.writes) for (let k = 0; k < n; k++) cost[row + loads + n + k] = m.locateFixedS;
     for (let j = 0; j < cols; j++) if (cost[row + j]! !== Infinity) most = Math.max(most, cost[row + j]!);
   }
-  if (m.writes) return minAssignment(cost, n, cols);
+  if (!p.forceLoad) return minAssignment(cost, n, cols);
   // Force the first load into the assignment: a bonus larger than any cell
   // makes every least-cost assignment use it (else moving any row onto it
   // would be cheaper), and the bonus is given back after.
   const bonus = most + 1;
-  for (let i = 0; i < n; i++) cost[i * cols + n] -= bonus;
+  for (let i = 0; i < n; i++) cost[i * cols + loads] -= bonus;
   return minAssignment(cost, n, cols) + bonus;
 }
