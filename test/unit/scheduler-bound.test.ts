@@ -48,19 +48,22 @@ test('minAssignment is the least cost over every assignment (brute force, forbid
  * schedule: every order, split into read sessions anywhere (each session
  * starts from BOT); each session after the first costs `extraS`.
  */
-function bruteSeeks(reads: readonly Extent[], extraS: number): number {
+function bruteSeeks(reads: readonly Extent[], extraS: number, rewound = false): number {
   const n = reads.length;
   let best = Infinity;
   for (const p of perms(n)) {
     for (let breaks = 0; breaks < 1 << Math.max(0, n - 1); breaks++) {
       let s = 0;
       let at = 0;
+      // With `rewound`: plus the rewind ending one of the sessions (the cheapest).
+      let back = Infinity;
       p.forEach((i, k) => {
-        if (k > 0 && breaks & (1 << (k - 1))) { at = 0; s += extraS; }
+        if (k > 0 && breaks & (1 << (k - 1))) { back = Math.min(back, locate(at, 0)); at = 0; s += extraS; }
         s += locate(at, reads[i]!.start);
         at = reads[i]!.end;
       });
-      best = Math.min(best, s);
+      back = Math.min(back, locate(at, 0));
+      best = Math.min(best, s + (rewound ? back : 0));
     }
   }
   return best;
@@ -80,8 +83,10 @@ test('the seek bound of a cartridge is below the best schedule of its reads (bru
       if (i > 0 && r() < 0.2) { const prev = reads[i - 1]!; reads.push({ start: prev.end, end: prev.end + size }); continue; }
       reads.push({ start, end: start + size });
     }
-    const got = cartridgeSeeks(reads, { locate, locateFixedS: timing.locateFixedS, writes: false, extraSessionS: EXTRA });
+    const got = cartridgeSeeks(reads, { locate, locateFixedS: timing.locateFixedS, writes: false, extraSessionS: EXTRA }, { rewind: (end) => locate(end, 0) });
     const freeSplits = bruteSeeks(reads, 0);
+    const rewound = bruteSeeks(reads, EXTRA, true);
+    t.true(Math.abs(got.rewoundS! - rewound) < 1e-6, `case ${k}: with a rewind ${got.rewoundS} = best ${rewound}`);
     const chargedSplits = bruteSeeks(reads, EXTRA);
     // Up to EXACT_READS reads the bound is the best schedule itself.
     t.true(Math.abs(got.locateS - freeSplits) < 1e-6, `case ${k}: locate bound ${got.locateS} = best ${freeSplits}`);

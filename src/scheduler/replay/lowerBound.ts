@@ -50,13 +50,19 @@ import { cartridgeSeeks, type SeekModel } from './seekBound.js';
  *       serpentine tape a rewind's cost is not monotonic in the position —
  *       from the end of wrap 1, near BOT, it is shorter than from the end of
  *       wrap 0, at the far end — so a head further along may rewind faster.)
+ *   Jointly with the path, where the trace does not write and c has at
+ *   most EXACT_READS reads: c's seeks plus the rewind ending one of its
+ *   sessions take at least rewoundS(c) (seekBound.ts: the path's end is
+ *   where the rewind starts, and the shortest path seldom ends near BOT),
+ *   so such a rewind adds at least extra(c) = max(rewind(c), rewoundS(c)
+ *   − workS(c)) to c's work bound; elsewhere extra(c) = rewind(c).
  *   The C − D unloads above end read sessions that are not the last of
  *   their drive. A cartridge with no such session has all its read sessions
  *   among the at most D last ones: at most D cartridges. So those unloads
  *   rewind for at least
- *     Σ_c rewind(c) − (the D largest rewind(c))
- *   of drive time before the makespan, besides their unload_s +
- *   robot_move_s.
+ *     Σ_c extra(c) − (the D largest extra(c))
+ *   of drive time before the makespan (beyond the seeks counted in work),
+ *   besides their unload_s + robot_move_s.
  * Then for work(c) = mount + the assignment's seeks + Σ transfers, where
  * the assignment charges a mount, an unload and a robot move for every load
  * of c beyond the first (seekBound.ts). Those are not counted twice: with
@@ -125,7 +131,11 @@ export function lowerBound(reqs: readonly ScaledRequest[], capacity: Map<string,
       writes: anyWrites,
       extraSessionS: mountSeconds(timing) + timing.unloadS + timing.robotMoveS,
     };
-    const seeks = cartridgeSeeks(list, model);
+    // The least rewind that can end a read session of the cartridge (see above).
+    let rewind = Infinity;
+    for (const e of extents) rewind = Math.min(rewind, locateSeconds(timing, cap, e.end, 0));
+    if (anyWrites) rewind = Math.min(rewind, rewindFloorFrom(timing, cap, Math.max(...extents.map((e) => e.end))));
+    const seeks = cartridgeSeeks(list, model, { rewind: anyWrites ? undefined : (end) => locateSeconds(timing, cap, end, 0) });
     let work = mountSeconds(timing) + seeks.workS;
     locateS += seeks.locateS;
     for (const r of list) {
@@ -135,11 +145,8 @@ export function lowerBound(reqs: readonly ScaledRequest[], capacity: Map<string,
     }
     total += work;
     maxCart = Math.max(maxCart, work);
-    // The least rewind that can end a read session of the cartridge (see above).
-    let rewind = Infinity;
-    for (const e of extents) rewind = Math.min(rewind, locateSeconds(timing, cap, e.end, 0));
-    if (anyWrites) rewind = Math.min(rewind, rewindFloorFrom(timing, cap, Math.max(...extents.map((e) => e.end))));
-    rewinds.push(rewind);
+    // With the path: what a rewind ending one of its sessions adds at least.
+    rewinds.push(Math.max(rewind, (seeks.rewoundS ?? -Infinity) - seeks.workS));
     carts.push({ reads: list, model, rewind });
   }
   total += Math.max(0, perCart.size - drives) * (timing.unloadS + timing.robotMoveS);

@@ -50,6 +50,11 @@ export interface CartridgeSeeks {
   locateS: number;
   /** Least seek time plus extraSessionS per load beyond the first. */
   workS: number;
+  /**
+   * With a rewind (exact path only): the least of that plus the rewind that
+   * ends one of the cartridge's read sessions, from the end of its last read.
+   */
+  rewoundS?: number;
 }
 
 export interface SeekModel {
@@ -74,18 +79,31 @@ export interface Extent {
  * its slot, so one read follows a load (unless the trace writes); false for
  * a cartridge that may already be mounted, its head anywhere a read left it.
  */
-export function cartridgeSeeks(reads: readonly Extent[], m: SeekModel, opts: { earlier?: readonly Extent[]; inSlot?: boolean } = {}): CartridgeSeeks {
+export function cartridgeSeeks(reads: readonly Extent[], m: SeekModel, opts: { earlier?: readonly Extent[]; inSlot?: boolean; rewind?: (end: number) => number } = {}): CartridgeSeeks {
   if (reads.length === 0) return { locateS: 0, workS: 0 };
   const p = { earlier: opts.earlier ?? [], forceLoad: (opts.inSlot ?? true) && !m.writes };
-  const both = (extraS: number): number => Math.max(solve(reads, m, extraS, p), reads.length <= EXACT_READS ? exactSeeks(reads, m, extraS, p) : 0);
-  return { locateS: both(0), workS: both(m.extraSessionS) };
+  const exact = reads.length <= EXACT_READS;
+  const locateS = Math.max(solve(reads, m, 0, p), exact ? exactSeeks(reads, m, 0, p).pathS : 0);
+  const work = exact ? exactSeeks(reads, m, m.extraSessionS, p, opts.rewind) : null;
+  const out: CartridgeSeeks = { locateS, workS: Math.max(solve(reads, m, m.extraSessionS, p), work?.pathS ?? 0) };
+  if (work?.rewoundS !== undefined) out.rewoundS = work.rewoundS;
+  return out;
 }
 
-/** Up to this many reads the path bound is exact (2^n · n² steps: ~0.6 M at 12). */
+/** Up to this many reads the path bound is exact (2^n · n² steps, twice with a rewind: ~1.2 M at 12). */
 export const EXACT_READS = 12;
 
-/** The least seek time over every order of the reads, each step at its cheapest predecessor (see above). */
-function exactSeeks(reads: readonly Extent[], m: SeekModel, extraS: number, p: { earlier: readonly Extent[]; forceLoad: boolean }): number {
+/**
+ * The least seek time over every order of the reads, each step at its
+ * cheapest predecessor (see above); with `rewind`, also the least seek time
+ * plus the rewind that ends one of the read sessions (a second layer of
+ * states: that rewind charged yet or not; it ends the session at a further
+ * load, or the last). Only where no earlier read and no write can stand
+ * between two reads: a further load is then the only way besides the
+ * previous read.
+ */
+function exactSeeks(reads: readonly Extent[], m: SeekModel, extraS: number, p: { earlier: readonly Extent[]; forceLoad: boolean }, rewind?: (end: number) => number): { pathS: number; rewoundS?: number } {
+  if (rewind !== undefined && (p.earlier.length > 0 || m.writes)) throw new RangeError('exactSeeks: a rewind only without earlier reads or writes');
   const n = reads.length;
   // The cheapest way to reach k other than from the previous read: a load, an earlier read, end of data.
   const other = reads.map((k) => {
@@ -95,25 +113,37 @@ function exactSeeks(reads: readonly Extent[], m: SeekModel, extraS: number, p: {
   });
   const first = reads.map((k, i) => (p.forceLoad ? m.locate(0, k.start) : Math.min(other[i]!, m.locate(0, k.start))));
   const step = new Float64Array(n * n);
-  for (let j = 0; j < n; j++) for (let k = 0; k < n; k++) step[j * n + k] = j === k ? Infinity : Math.min(m.locate(reads[j]!.end, reads[k]!.start), other[k]!);
+  for (let j = 0; j < n; j++) for (let k = 0; k < n; k++) step[j * n + k] = j === k ? Infinity : m.locate(reads[j]!.end, reads[k]!.start);
+  const back = reads.map((e) => rewind?.(e.end) ?? Infinity);
   const full = (1 << n) - 1;
-  const best = new Float64Array((full + 1) * n).fill(Infinity);
+  const layer = (full + 1) * n;
+  // best[set * n + j]: no rewind charged yet; best[layer + set * n + j]: one charged.
+  const best = new Float64Array(2 * layer).fill(Infinity);
   for (let k = 0; k < n; k++) best[(1 << k) * n + k] = first[k]!;
   for (let set = 1; set <= full; set++) {
-    for (let j = 0; j < n; j++) {
-      const v = best[set * n + j]!;
-      if (v === Infinity) continue;
-      for (let k = 0; k < n; k++) {
-        if (set & (1 << k)) continue;
-        const at = (set | (1 << k)) * n + k;
-        const w = v + step[j * n + k]!;
-        if (w < best[at]!) best[at] = w;
+    for (let f = 0; f < 2; f++) {
+      for (let j = 0; j < n; j++) {
+        const v = best[f * layer + set * n + j]!;
+        if (v === Infinity) continue;
+        for (let k = 0; k < n; k++) {
+          if (set & (1 << k)) continue;
+          const at = (set | (1 << k)) * n + k;
+          const w = v + Math.min(step[j * n + k]!, other[k]!);
+          if (w < best[f * layer + at]!) best[f * layer + at] = w;
+          // A further load ends the session at j: its rewind, if none was charged yet.
+          const r = v + back[j]! + other[k]!;
+          if (f === 0 && r < best[layer + at]!) best[layer + at] = r;
+        }
       }
     }
   }
-  let least = Infinity;
-  for (let j = 0; j < n; j++) least = Math.min(least, best[full * n + j]!);
-  return least;
+  let pathS = Infinity;
+  let rewoundS = Infinity;
+  for (let j = 0; j < n; j++) {
+    pathS = Math.min(pathS, best[full * n + j]!);
+    rewoundS = Math.min(rewoundS, best[layer + full * n + j]!, best[full * n + j]! + back[j]!);
+  }
+  return rewind === undefined ? { pathS } : { pathS, rewoundS };
 }
 
 /**
