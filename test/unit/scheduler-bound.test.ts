@@ -5,7 +5,7 @@ import { locateSeconds, timingFromConfig } from '../../src/library/timing.js';
 import { POLICY_NAMES } from '../../src/scheduler/policies/index.js';
 import { formatTrace, parseTrace, replayTrace, type TraceRow } from '../../src/scheduler/replay.js';
 import { minAssignment } from '../../src/scheduler/replay/assignment.js';
-import { cartridgeSeeks, EXACT_READS, type Extent } from '../../src/scheduler/replay/seekBound.js';
+import { ASSIGN_MAX, cartridgeSeeks, EXACT_READS, ownSeeks, type Extent } from '../../src/scheduler/replay/seekBound.js';
 
 // Serial: the replays' virtual clocks would wait on each other's file I/O.
 const test = anyTest.serial;
@@ -125,6 +125,28 @@ test('past EXACT_READS the assignment alone is below the best path, and tighter 
     }
     t.true(got.locateS <= nn + 1e-9 && got.locateS > own, `seed ${seed}: own ${own} < bound ${got.locateS} <= nearest-neighbour ${nn}`);
   }
+});
+
+test('past ASSIGN_MAX reads, each read\'s own cheapest predecessor: below the assignment, and quick', (t) => {
+  const model = { locate, locateFixedS: timing.locateFixedS, writes: false, extraSessionS: EXTRA };
+  for (let seed = 1; seed <= 10; seed++) {
+    const r = rnd(seed);
+    const reads: Extent[] = Array.from({ length: 30 }, () => {
+      const start = Math.floor(r() * CAP * 0.99);
+      return { start, end: start + Math.floor(1e8 + r() * 4e9) };
+    });
+    const earlier = reads.splice(0, seed % 3);
+    for (const inSlot of [true, false]) {
+      const p = { earlier, forceLoad: inSlot };
+      for (const extraS of [0, EXTRA]) {
+        const own = ownSeeks(reads, model, extraS, p);
+        const got = cartridgeSeeks(reads, { ...model, extraSessionS: extraS }, { earlier, inSlot });
+        t.true(own <= got.workS + 1e-9, `seed ${seed}: own ${own} <= assignment ${got.workS}`);
+      }
+    }
+  }
+  const many: Extent[] = Array.from({ length: ASSIGN_MAX + 100 }, (_, i) => ({ start: i * 1e10, end: i * 1e10 + 1e9 }));
+  t.true(cartridgeSeeks(many, model).workS > 0);
 });
 
 /**

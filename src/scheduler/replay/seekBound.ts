@@ -83,11 +83,36 @@ export function cartridgeSeeks(reads: readonly Extent[], m: SeekModel, opts: { e
   if (reads.length === 0) return { locateS: 0, workS: 0 };
   const p = { earlier: opts.earlier ?? [], forceLoad: (opts.inSlot ?? true) && !m.writes };
   const exact = reads.length <= EXACT_READS;
-  const locateS = Math.max(solve(reads, m, 0, p), exact ? exactSeeks(reads, m, 0, p).pathS : 0);
+  const assign = reads.length <= ASSIGN_MAX ? solve : ownSeeks;
+  const locateS = Math.max(assign(reads, m, 0, p), exact ? exactSeeks(reads, m, 0, p).pathS : 0);
   const work = exact ? exactSeeks(reads, m, m.extraSessionS, p, opts.rewind) : null;
-  const out: CartridgeSeeks = { locateS, workS: Math.max(solve(reads, m, m.extraSessionS, p), work?.pathS ?? 0) };
+  const out: CartridgeSeeks = { locateS, workS: Math.max(assign(reads, m, m.extraSessionS, p), work?.pathS ?? 0) };
   if (work?.rewoundS !== undefined) out.rewoundS = work.rewoundS;
   return out;
+}
+
+/**
+ * Past this many reads on one cartridge the assignment (O(n³), n² cells)
+ * would take minutes: each read's own cheapest predecessor is used instead,
+ * the same bound without distinct predecessors (weaker, still true).
+ */
+export const ASSIGN_MAX = 500;
+
+/** The assignment's rows each at their least cell, without building the matrix; one load forced as in solve(). */
+export function ownSeeks(reads: readonly Extent[], m: SeekModel, extraS: number, p: { earlier: readonly Extent[]; forceLoad: boolean }): number {
+  let total = 0;
+  let entry = Infinity;
+  reads.forEach((k, i) => {
+    const fromBot = m.locate(0, k.start);
+    // A first load costs no extra; only one read can have it, hence `entry` below.
+    let least = p.forceLoad ? fromBot + extraS : fromBot;
+    if (m.writes) least = Math.min(least, m.locateFixedS);
+    for (const e of p.earlier) least = Math.min(least, m.locate(e.end, k.start));
+    reads.forEach((j, at) => { if (at !== i) least = Math.min(least, m.locate(j.end, k.start)); });
+    total += least;
+    entry = Math.min(entry, fromBot - least);
+  });
+  return p.forceLoad ? total + entry : total;
 }
 
 /** Up to this many reads the path bound is exact (2^n · n² steps, twice with a rewind: ~1.2 M at 12). */
