@@ -5,6 +5,8 @@ import { locateSeconds, timingFromConfig } from '../../src/library/timing.js';
 import { POLICY_NAMES } from '../../src/scheduler/policies/index.js';
 import { formatTrace, parseTrace, replayTrace, type TraceRow } from '../../src/scheduler/replay.js';
 import { minAssignment } from '../../src/scheduler/replay/assignment.js';
+import { cheapPass, type CartridgeInfo } from '../../src/scheduler/replay/releaseBound.js';
+import { scaleTrace, type ScaledRequest } from '../../src/scheduler/replay/scale.js';
 import { ASSIGN_MAX, cartridgeSeeks, EXACT_READS, ownSeeks, type Extent } from '../../src/scheduler/replay/seekBound.js';
 
 // Serial: the replays' virtual clocks would wait on each other's file I/O.
@@ -244,6 +246,42 @@ test('bursts: the bound counts what must follow the last burst, and no policy be
       for (const r of res) {
         t.true(r.makespan_s >= bound.makespan_s - 1e-6, `seed ${seed}, ${drives} drives: ${r.policy} ${r.makespan_s} s >= bound ${bound.makespan_s} s`);
       }
+    }
+  }
+});
+
+test('the release bound\'s pass over every arrival equals computing each τ from scratch', (t) => {
+  for (const seed of [31, 32, 33]) {
+    const rows = burstyTrace(seed, 4, 10, 5).map((r, i) => (i % 7 === 0 ? { ...r, op: 'write' as const } : r));
+    const scaled = scaleTrace(parseTrace(formatTrace(rows)), { drives: 2 });
+    const reads = scaled.requests.filter((r) => r.row.op === 'read');
+    const writes = scaled.requests.filter((r) => r.row.op === 'write');
+    const r = rnd(seed);
+    const own = new Map<ScaledRequest, number>(scaled.requests.map((x) => [x, 1 + r() * 50]));
+    const carts: CartridgeInfo[] = [...new Set(reads.map((x) => x.row.cartridge))].map((label) => ({
+      reads: reads.filter((x) => x.row.cartridge === label),
+      model: { locate, locateFixedS: 3, writes: true, extraSessionS: EXTRA },
+      rewind: 5 + r() * 40,
+    }));
+    for (const drives of [1, 2, 3]) {
+      const got = cheapPass(carts, own, writes, timing, drives);
+      for (const { tau, s } of got) {
+        let total = writes.filter((w) => w.row.arrivalS >= tau).reduce((a, w) => a + (w.end - w.start) / timing.rateBytesPerS, 0);
+        let maxCart = 0;
+        const rewinds: number[] = [];
+        for (const c of carts) {
+          const after = c.reads.filter((x) => x.row.arrivalS >= tau);
+          if (after.length === 0) continue;
+          const w = after.reduce((a, x) => a + own.get(x)!, 0);
+          total += w;
+          maxCart = Math.max(maxCart, w);
+          rewinds.push(c.rewind);
+        }
+        total += Math.max(0, rewinds.length - drives) * (10 + 17 + 30 + 10);
+        total += rewinds.sort((a, b) => b - a).slice(drives).reduce((a, b) => a + b, 0);
+        t.true(Math.abs(s - (tau + Math.max(total / drives, maxCart))) < 1e-6, `seed ${seed}, ${drives} drives, τ ${tau}`);
+      }
+      t.is(got.length, new Set(scaled.requests.map((x) => x.row.arrivalS).filter((a) => a > 0)).size);
     }
   }
 });
