@@ -13,7 +13,10 @@ import { cartridgeSeeks, type SeekModel } from './seekBound.js';
  *   past the initial end of data). Each event precedes at most one read, so
  *   the reads of a cartridge need at least the least-cost assignment of
  *   reads to distinct predecessor events, one of them a load when the trace
- *   does not write (seekBound.ts, which proves it). Per request, its own
+ *   does not write; up to EXACT_READS reads, at least their cheapest path,
+ *   every order and split into mounts tried (seekBound.ts, which proves
+ *   both; workS(c) is the larger, past 500 reads each read's own cheapest
+ *   predecessor). Per request, its own
  *   least seek: min over {BOT} ∪ {end of every other requested extent of
  *   the cartridge, and e's own end if e is read twice} (∪ locate_fixed_s
  *   where the trace writes) of locate(from, e.start).
@@ -63,9 +66,9 @@ import { cartridgeSeeks, type SeekModel } from './seekBound.js';
  *     Σ_c extra(c) − (the D largest extra(c))
  *   of drive time before the makespan (beyond the seeks counted in work),
  *   besides their unload_s + robot_move_s.
- * Then for work(c) = mount + the assignment's seeks + Σ transfers, where
- * the assignment charges a mount, an unload and a robot move for every load
- * of c beyond the first (seekBound.ts). Those are not counted twice: with
+ * Then for work(c) = mount + workS(c) + Σ transfers, where workS charges a
+ * mount, an unload and a robot move for every load of c beyond the first
+ * (seekBound.ts). Those are not counted twice: with
  * S read sessions in all, of which s_c of cartridge c, at least S − D
  * unloads (each drive's sessions but its last) and at least S − C (each
  * cartridge's sessions but its last: it is unloaded before it is loaded
