@@ -86,7 +86,7 @@ export class PlannedOrder implements MediumOrder {
   private planHead = 0;
   private inserted = 0;
   /** What next() handed out last, and from where, until it is taken. */
-  private last: { r: PendingRead; from: number; outOfPlan?: boolean } | null = null;
+  private last: { r: PendingRead; from: number } | null = null;
   /** Where the head should be after the read in flight; anything else ends the stream. */
   private expected: number | null = null;
   /**
@@ -128,7 +128,6 @@ export class PlannedOrder implements MediumOrder {
       if (!hop || this.chainStart === null) this.chainStart = r.position;
       this.planHead = r.position + r.size;
       this.expected = this.planHead;
-      if (this.last.outOfPlan) this.plan = null;
       this.last = null;
     }
     if (this.plan === null) return;
@@ -151,14 +150,22 @@ export class PlannedOrder implements MediumOrder {
   /**
    * Passed-over requests in the plan's order among them: once a long mount
    * has outlasted ageing_s, all its queue is passed over, and the plan then
-   * goes on as planned instead of reading by arrival. A request read out of
-   * the plan's order leaves the head elsewhere: the plan is rebuilt after it.
+   * goes on as planned instead of reading by arrival. A request taken out of
+   * the plan's order moves to its front and counts as inserted (the plan is
+   * rebuilt once a quarter of it changed), not a replan per read: this runs
+   * in the scheduler's synchronous pass, and a hot cartridge's queue may
+   * hold thousands.
    */
   nextPassedOver(head: number, nowMs: number, pressure: number, passedOver: (r: PendingRead) => boolean): PendingRead | null {
     const first = this.next(head, nowMs, pressure);
     if (first === null || passedOver(first)) return first;
-    const r = this.plan!.find(passedOver) ?? null;
-    if (r !== null) this.last = { r, from: head, outOfPlan: true };
+    const plan = this.plan!;
+    const i = plan.findIndex(passedOver);
+    if (i < 0) return null;
+    const r = plan.splice(i, 1)[0]!;
+    plan.unshift(r);
+    this.inserted++;
+    this.last = { r, from: head };
     return r;
   }
 
