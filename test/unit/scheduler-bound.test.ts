@@ -3,8 +3,9 @@ import anyTest from 'ava';
 import { Config } from '../../src/core/config.js';
 import { locateSeconds, timingFromConfig } from '../../src/library/timing.js';
 import { POLICY_NAMES } from '../../src/scheduler/policies/index.js';
-import { formatTrace, parseTrace, replayTrace, type TraceRow } from '../../src/scheduler/replay.js';
+import { formatTrace, lowerBound, parseTrace, replayTrace, type TraceRow } from '../../src/scheduler/replay.js';
 import { minAssignment } from '../../src/scheduler/replay/assignment.js';
+import { backlogBound } from '../../src/scheduler/replay/backlogBound.js';
 import { cheapPass, type CartridgeInfo } from '../../src/scheduler/replay/releaseBound.js';
 import { scaleTrace, type ScaledRequest } from '../../src/scheduler/replay/scale.js';
 import { ASSIGN_MAX, cartridgeSeeks, EXACT_READS, ownSeeks, type Extent } from '../../src/scheduler/replay/seekBound.js';
@@ -284,4 +285,48 @@ test('the release bound\'s pass over every arrival equals computing each τ from
       t.is(got.length, new Set(scaled.requests.map((x) => x.row.arrivalS).filter((a) => a > 0)).size);
     }
   }
+});
+
+/** One cartridge, one drive, a single mount at 0: the best makespan over every order (a read starts no sooner than its arrival). */
+function bruteMakespan(reads: readonly ScaledRequest[]): number {
+  let best = Infinity;
+  for (const p of perms(reads.length)) {
+    let now = 10 + 17;
+    let head = 0;
+    for (const i of p) {
+      const r = reads[i]!;
+      now = Math.max(now, r.row.arrivalS) + locate(head, r.start) + (r.end - r.start) / timing.rateBytesPerS;
+      head = r.end;
+    }
+    best = Math.min(best, now);
+  }
+  return best;
+}
+
+test('a stream requested over time: the backlog bound is below the best schedule (brute force), and above the bound from time 0 somewhere', (t) => {
+  const r = rnd(41);
+  let above = 0;
+  for (let k = 0; k < 40; k++) {
+    const n = 3 + Math.floor(r() * 4);
+    const base = Math.floor(r() * 0.9 * CAP);
+    let at = base;
+    const reads: ScaledRequest[] = [];
+    for (let i = 0; i < n; i++) {
+      const size = Math.floor(2e9 + r() * 3e9);
+      const start = at + (r() < 0.3 ? Math.floor(r() * 4e9) : 0);
+      at = start + size;
+      const arrivalS = r() * 150;
+      reads.push({ row: { line: 0, arrivalS, op: 'read', cartridge: 'A', position: start, size }, start, end: start + size, key: `A@${start}+${size}` });
+    }
+    const bound = lowerBound(reads, new Map([['A', CAP]]), timing, 1).makespanS;
+    const brute = bruteMakespan(reads);
+    t.true(bound <= brute + 1e-6, `case ${k}: bound ${bound} <= best ${brute}`);
+    const fromZero = lowerBound(reads.map((x) => ({ ...x, row: { ...x.row, arrivalS: 0 } })), new Map([['A', CAP]]), timing, 1).makespanS;
+    const own = new Map(reads.map((x) => [x, (x.end - x.start) / timing.rateBytesPerS + Math.min(locate(0, x.start), ...reads.filter((y) => y !== x).map((y) => locate(y.end, x.start)))]));
+    const backlog = backlogBound(reads, own, { locate, locateFixedS: timing.locateFixedS, writes: false, extraSessionS: EXTRA }, timing);
+    t.true(backlog <= bound + 1e-6);
+    if (backlog > fromZero + 1e-6) above++;
+  }
+  t.log(`backlog above the bound from 0 in ${above} of 40`);
+  t.true(above > 0, 'the backlog must matter somewhere');
 });

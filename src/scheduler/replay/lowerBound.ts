@@ -1,5 +1,6 @@
 import { locateSeconds, mountSeconds, pointAt, transferSeconds, type TapeTiming } from '../../library/timing.js';
 import type { ScaledRequest } from './scale.js';
+import { backlogBound } from './backlogBound.js';
 import { releaseBound, type CartridgeInfo } from './releaseBound.js';
 import { cartridgeSeeks, type SeekModel } from './seekBound.js';
 
@@ -82,7 +83,10 @@ import { cartridgeSeeks, type SeekModel } from './seekBound.js';
  *   3. D drives work in parallel at best: makespan >= (Σ work + unloads +
  *      rewinds) / D (writes' transfers included).
  *   4. what must follow any time τ (releaseBound.ts): the requests arriving
- *      from τ on, their cartridges' loads, unloads and rewinds, after τ.
+ *      from τ on, their cartridges' loads, unloads and rewinds, after τ;
+ *   5. per cartridge, what must follow τ when its requests keep arriving
+ *      (backlogBound.ts): reads done before τ fit in τ, and those left
+ *      leave holes between them.
  * Syncs, robot contention and waiting are left out: leaving out work only
  * weakens the bound, it never makes it wrong. Waits use the same
  * per-request minimum (seek + transfer), each a bound for that request.
@@ -147,7 +151,7 @@ export function lowerBound(reqs: readonly ScaledRequest[], capacity: Map<string,
       work += x;
     }
     total += work;
-    maxCart = Math.max(maxCart, work);
+    maxCart = Math.max(maxCart, work, backlogBound(list, own, model, timing));
     // With the path: what a rewind ending one of its sessions adds at least.
     rewinds.push(Math.max(rewind, (seeks.rewoundS ?? -Infinity) - seeks.workS));
     carts.push({ reads: list, model, rewind });
