@@ -31,14 +31,15 @@ import { ASSIGN_MAX, type SeekModel } from './seekBound.js';
  *   Σ_all − Σ_Done + seeks(Done) >= Σ_all − Σ_Done + seeks(Done) + λ (Σ_Done − B)
  *     >= min over D ⊆ E of [Σ_all − (1 − λ) Σ_D + seeks(D)] − λ B,
  * and the min is one assignment: a read of E may take its own column at
- * −(1 − λ) × its transfer. λ = 0 keeps no read before τ (only L, its holes
- * skipped); λ = 1 keeps them all but counts none of their transfers; between
- * both, the bound sees that reading early leaves holes. So
+ * −(1 − λ) × its transfer. λ = 0 lets every early read be done before τ
+ * for free (only L's reads and the holes between them count); λ = 1 counts
+ * no hole but takes all of B off; between both, the bound sees that what is
+ * read early leaves holes, and that only B of it fits before τ. So
  *   makespan >= τ + that, for every τ and λ (weak duality: no λ is wrong).
  *
- * Every arrival τ is tried with each row at its least cell; for each λ of
- * LAMBDAS one τ is then solved (not past ASSIGN_MAX reads: the least cells
- * alone are still a bound).
+ * A few τ spread over the cartridge's arrivals are tried with each row at
+ * its least cell; for each λ of LAMBDAS one τ is then solved (not past
+ * ASSIGN_MAX reads: the least cells alone are still a bound).
  */
 export const LAMBDAS = [0.3] as const;
 
@@ -77,7 +78,7 @@ export function backlogBound(reads: readonly ScaledRequest[], own: Map<ScaledReq
   const arrivals = [...new Set(reads.map((r) => r.row.arrivalS))].filter((a) => a > 0).sort((a, b) => a - b);
   const taus = arrivals.filter((_, i) => i % Math.max(1, Math.floor(arrivals.length / SPREAD)) === 0);
   let best = 0;
-  for (const tau of arrivals) for (const lambda of LAMBDAS) best = Math.max(best, cheap(tau, lambda));
+  for (const tau of taus) for (const lambda of LAMBDAS) best = Math.max(best, cheap(tau, lambda));
   if (reads.length > ASSIGN_MAX) return best;
   for (const lambda of LAMBDAS) {
     let top = { tau: 0, s: -Infinity };
