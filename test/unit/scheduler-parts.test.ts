@@ -130,6 +130,30 @@ test('cost order: an estimate after requests were inserted one by one is that of
   t.is(built.estimate(0), fresh.estimate(0));
 });
 
+test('cost order: passed-over requests are read in the plan\'s order among them, not oldest first', (t) => {
+  const items = sparse(30, 9);
+  const order = new PlannedOrder(cost);
+  for (const r of items) order.add(r);
+  const planned = order.next(0, 0, 5)!;
+  t.is(order.nextPassedOver(0, 0, 5, () => true), planned, 'all passed over: the plan as it is');
+  // The plan's order, read off a copy.
+  const copy = new PlannedOrder(cost);
+  for (const r of items) copy.add(r);
+  const seq: number[] = [];
+  for (let head = 0, r = copy.next(head, 0, 5); r !== null; r = copy.next(head, 0, 5)) {
+    seq.push(r.id);
+    copy.remove(r.id);
+    head = r.position + r.size;
+  }
+  // Only some passed over (not the plan's first, nor the oldest): the first of them in the plan.
+  const old = new Set(items.filter((r) => r.id % 3 === 1 && r.id !== planned.id && r.id !== 1).map((r) => r.id));
+  const got = order.nextPassedOver(0, 0, 5, (r) => old.has(r.id))!;
+  t.is(got.id, seq.find((id) => old.has(id))!);
+  t.not(got.id, Math.min(...old), 'not the oldest');
+  order.remove(got.id);
+  t.is(order.size, 29);
+});
+
 test('policies: every name is known, unknown ones are EINVAL', (t) => {
   for (const p of POLICY_NAMES) {
     t.true(isPolicyName(p));

@@ -73,6 +73,17 @@ test('replays are deterministic', async (t) => {
   t.deepEqual(a, b);
 });
 
+test('cost: a burst that outlasts ageing_s on its cartridge is still read along the plan, not by arrival', async (t) => {
+  // 40 sparse reads of one cartridge at once: reading them takes far longer than ageing_s = 60.
+  const rows = randomTrace(7, 40, 1).map((r) => ({ ...r, arrivalS: r.arrivalS / 100 }));
+  const trace = parseTrace(formatTrace(rows));
+  const [aged] = await replayTrace(trace, { drives: 1, policies: ['cost'], overrides: { 'io_sched.ageing_s': '60' } });
+  const [young] = await replayTrace(trace, { drives: 1, policies: ['cost'] });
+  t.true(aged!.makespan_s > 600, `${aged!.makespan_s} s`);
+  t.is(aged!.locate_s, young!.locate_s);
+  t.is(aged!.makespan_s, young!.makespan_s);
+});
+
 test('contiguous runs: one mount per cartridge and streaming, so position order meets the bound closely', async (t) => {
   const rows: Omit<TraceRow, 'line'>[] = [];
   for (let i = 0; i < 30; i++) rows.push({ arrivalS: i * 0.1, op: 'read', cartridge: 'R0L9', position: 3e12 + i * 5e8, size: 5e8 });
@@ -116,6 +127,17 @@ test('the bound counts the rewind before each unload it counts, all but the D la
   t.is(rewindFloorFrom(SMALL, 4000, 1500), 3);
   t.is(rewindFloorFrom(SMALL, 4000, 2900), 6);
   t.is(lowerBound([...reads, req('write', 'A', 0, 200)], cap, SMALL, 1).makespanS, 135 + 2 + 80 + 4);
+});
+
+test('the bound counts what must follow a late arrival: its reads, a load and an unload per cartridge beyond the drives, rewinds (hand-computed)', (t) => {
+  const cap = new Map([['A', 4000], ['B', 4000], ['C', 4000]]);
+  const late = (r: ScaledRequest): ScaledRequest => ({ ...r, row: { ...r.row, arrivalS: 1000 } });
+  const reads = [req('read', 'A', 0, 100), late(req('read', 'B', 0, 1500)), late(req('read', 'C', 0, 2900))];
+  // From τ = 1000, one drive: B and C are read from BOT (no seek), 15 + 29 s; one of them must
+  // be loaded and the other unloaded, 30 + 30 + 10 s; the unloaded one rewinds at least 13 s (B's).
+  t.is(lowerBound(reads, cap, SMALL, 1).makespanS, 1000 + 15 + 29 + 70 + 13);
+  // Two drives: both may be mounted at 1000; the longer read sets it.
+  t.is(lowerBound(reads, cap, SMALL, 2).makespanS, 1000 + 29);
 });
 
 test('no rewind from at or past a position is below its floor, although rewinds are not monotonic in position', (t) => {

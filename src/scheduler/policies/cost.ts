@@ -148,6 +148,28 @@ export class PlannedOrder implements MediumOrder {
   }
 
   /**
+   * Passed-over requests in the plan's order among them: once a long mount
+   * has outlasted ageing_s, all its queue is passed over, and the plan then
+   * goes on as planned instead of reading by arrival. A request taken out of
+   * the plan's order moves to its front and counts as inserted (the plan is
+   * rebuilt once a quarter of it changed), not a replan per read: this runs
+   * in the scheduler's synchronous pass, and a hot cartridge's queue may
+   * hold thousands.
+   */
+  nextPassedOver(head: number, nowMs: number, pressure: number, passedOver: (r: PendingRead) => boolean): PendingRead | null {
+    const first = this.next(head, nowMs, pressure);
+    if (first === null || passedOver(first)) return first;
+    const plan = this.plan!;
+    const i = plan.findIndex(passedOver);
+    if (i < 0) return null;
+    const r = plan.splice(i, 1)[0]!;
+    plan.unshift(r);
+    this.inserted++;
+    this.last = { r, from: head };
+    return r;
+  }
+
+  /**
    * The plan must be rebuilt: none yet, the head is elsewhere, or a quarter
    * of it was inserted one by one (cheap, but a queue filled that way — a
    * restore requested while its cartridge waits — is far from its best path).

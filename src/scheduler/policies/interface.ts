@@ -55,6 +55,14 @@ export interface MediumOrder {
    * second this drive spends here delays.
    */
   next(head: number, nowMs: number, pressure?: number): PendingRead | null;
+  /**
+   * Optional: the next of the requests `passedOver` accepts (those the
+   * scheduler's ageing serves before any other), in this order's own sense.
+   * Without it the oldest is read: in a long mount of a large burst every
+   * request ends up passed over, and arrival order is then a random walk
+   * over the tape.
+   */
+  nextPassedOver?(head: number, nowMs: number, pressure: number, passedOver: (r: PendingRead) => boolean): PendingRead | null;
   readonly size: number;
 }
 

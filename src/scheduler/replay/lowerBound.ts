@@ -1,26 +1,26 @@
 import { locateSeconds, mountSeconds, pointAt, transferSeconds, type TapeTiming } from '../../library/timing.js';
 import type { ScaledRequest } from './scale.js';
+import { backlogBound } from './backlogBound.js';
+import { releaseBound, type CartridgeInfo } from './releaseBound.js';
+import { cartridgeSeeks, type SeekModel } from './seekBound.js';
 
 /**
  * A lower bound on what any schedule can achieve on a trace — no feasible
  * schedule, online or clairvoyant, beats it:
  *
- * - Every read of extent e must, right before its transfer, bring the head
- *   from where it is to e's start. On a cartridge where nothing is written
- *   during the trace, the head can only be at BOT (just loaded) or at the
- *   end of an extent it just read (reads end at the end of their extent;
- *   the head moves only by locates, which end at the start of an extent
- *   that is then read). So seek(e) >= min over {BOT} ∪ {end of every other
- *   requested extent of the cartridge, and e's own end if e is read twice}
- *   of locate(from, e.start) — 0 when e directly follows another requested
- *   extent. Where the trace also writes, the head may also stand at or past
- *   the initial end of data (writes and syncs), from where reaching an
- *   earlier extent costs at least the fixed part of a locate
- *   (locate_fixed_s: a move backward is never a read-through).
- * - Whatever the schedule, some read of each cartridge is the first after
- *   its first load, entered from BOT: the cartridge's seeks add up to at
- *   least Σ seek(e) + min over e of (locate(BOT, e) − seek(e)). (Not when
- *   the trace writes: a write may come first and leave the head at EOD.)
+ * - Seeks. Right before each read the head locates from where the
+ *   cartridge's previous head-moving event left it (a load: BOT; a read:
+ *   the end of its extent; where the trace writes, a write or sync: at or
+ *   past the initial end of data). Each event precedes at most one read, so
+ *   the reads of a cartridge need at least the least-cost assignment of
+ *   reads to distinct predecessor events, one of them a load when the trace
+ *   does not write; up to EXACT_READS reads, at least their cheapest path,
+ *   every order and split into mounts tried (seekBound.ts, which proves
+ *   both; workS(c) is the larger, past 500 reads each read's own cheapest
+ *   predecessor). Per request, its own
+ *   least seek: min over {BOT} ∪ {end of every other requested extent of
+ *   the cartridge, and e's own end if e is read twice} (∪ locate_fixed_s
+ *   where the trace writes) of locate(from, e.start).
  * - Reading e takes transfer(size) at the streaming rate, and a write of n
  *   bytes takes transfer(n).
  * - Every cartridge read starts in a slot, so it is mounted at least once:
@@ -54,14 +54,27 @@ import type { ScaledRequest } from './scale.js';
  *       serpentine tape a rewind's cost is not monotonic in the position —
  *       from the end of wrap 1, near BOT, it is shorter than from the end of
  *       wrap 0, at the far end — so a head further along may rewind faster.)
+ *   Jointly with the path, where the trace does not write and c has at
+ *   most EXACT_READS reads: c's seeks plus the rewind ending one of its
+ *   sessions take at least rewoundS(c) (seekBound.ts: the path's end is
+ *   where the rewind starts, and the shortest path seldom ends near BOT),
+ *   so such a rewind adds at least extra(c) = max(rewind(c), rewoundS(c)
+ *   − workS(c)) to c's work bound; elsewhere extra(c) = rewind(c).
  *   The C − D unloads above end read sessions that are not the last of
  *   their drive. A cartridge with no such session has all its read sessions
  *   among the at most D last ones: at most D cartridges. So those unloads
  *   rewind for at least
- *     Σ_c rewind(c) − (the D largest rewind(c))
- *   of drive time before the makespan, besides their unload_s +
- *   robot_move_s.
- * Then for work(c) = mount + Σ over c's reads of (seek + transfer):
+ *     Σ_c extra(c) − (the D largest extra(c))
+ *   of drive time before the makespan (beyond the seeks counted in work),
+ *   besides their unload_s + robot_move_s.
+ * Then for work(c) = mount + workS(c) + Σ transfers, where workS charges a
+ * mount, an unload and a robot move for every load of c beyond the first
+ * (seekBound.ts). Those are not counted twice: with
+ * S read sessions in all, of which s_c of cartridge c, at least S − D
+ * unloads (each drive's sessions but its last) and at least S − C (each
+ * cartridge's sessions but its last: it is unloaded before it is loaded
+ * again) come before the makespan, and max(S − D, S − C) >= max(0, C − D)
+ * + Σ_c (s_c − 1): the unloads counted above plus one per further session.
  *   1. a request arriving at a cannot complete before a + its own seek +
  *      transfer (a drive serves one request at a time);
  *   2. one cartridge is in one drive at a time, so its work is serial:
@@ -69,6 +82,11 @@ import type { ScaledRequest } from './scale.js';
  *      may be among those still loaded at the end, with no unload to count);
  *   3. D drives work in parallel at best: makespan >= (Σ work + unloads +
  *      rewinds) / D (writes' transfers included).
+ *   4. what must follow any time τ (releaseBound.ts): the requests arriving
+ *      from τ on, their cartridges' loads, unloads and rewinds, after τ;
+ *   5. per cartridge, what must follow τ when its requests keep arriving
+ *      (backlogBound.ts): reads done before τ fit in τ, and those left
+ *      leave holes between them.
  * Syncs, robot contention and waiting are left out: leaving out work only
  * weakens the bound, it never makes it wrong. Waits use the same
  * per-request minimum (seek + transfer), each a bound for that request.
@@ -97,6 +115,7 @@ export function lowerBound(reqs: readonly ScaledRequest[], capacity: Map<string,
   let maxCart = 0;
   let locateS = 0;
   const rewinds: number[] = [];
+  const carts: CartridgeInfo[] = [];
   for (const [label, list] of perCart) {
     const cap = capacity.get(label)!;
     const count = new Map<string, number>();
@@ -113,25 +132,29 @@ export function lowerBound(reqs: readonly ScaledRequest[], capacity: Map<string,
       if (anyWrites) best = Math.min(best, timing.locateFixedS);
       seekOf.set(e.key, best);
     }
-    // One read of the cartridge is entered from BOT (see above).
-    let entry = anyWrites ? 0 : Infinity;
-    for (const e of extents) entry = Math.min(entry, locateSeconds(timing, cap, 0, e.start) - seekOf.get(e.key)!);
-    let work = mountSeconds(timing) + entry;
-    locateS += entry;
-    for (const r of list) {
-      const s = seekOf.get(r.key)!;
-      const x = transferSeconds(timing, r.end - r.start);
-      own.set(r, s + x);
-      work += s + x;
-      locateS += s;
-    }
-    total += work;
-    maxCart = Math.max(maxCart, work);
+    const model: SeekModel = {
+      locate: (from, to) => locateSeconds(timing, cap, from, to),
+      locateFixedS: timing.locateFixedS,
+      writes: anyWrites,
+      extraSessionS: mountSeconds(timing) + timing.unloadS + timing.robotMoveS,
+    };
     // The least rewind that can end a read session of the cartridge (see above).
     let rewind = Infinity;
     for (const e of extents) rewind = Math.min(rewind, locateSeconds(timing, cap, e.end, 0));
     if (anyWrites) rewind = Math.min(rewind, rewindFloorFrom(timing, cap, Math.max(...extents.map((e) => e.end))));
-    rewinds.push(rewind);
+    const seeks = cartridgeSeeks(list, model, { rewind: anyWrites ? undefined : (end) => locateSeconds(timing, cap, end, 0) });
+    let work = mountSeconds(timing) + seeks.workS;
+    locateS += seeks.locateS;
+    for (const r of list) {
+      const x = transferSeconds(timing, r.end - r.start);
+      own.set(r, seekOf.get(r.key)! + x);
+      work += x;
+    }
+    total += work;
+    maxCart = Math.max(maxCart, work, backlogBound(list, own, model, timing));
+    // With the path: what a rewind ending one of its sessions adds at least.
+    rewinds.push(Math.max(rewind, (seeks.rewoundS ?? -Infinity) - seeks.workS));
+    carts.push({ reads: list, model, rewind });
   }
   total += Math.max(0, perCart.size - drives) * (timing.unloadS + timing.robotMoveS);
   // All but the D largest: those cartridges may stay loaded to the end.
@@ -147,7 +170,7 @@ export function lowerBound(reqs: readonly ScaledRequest[], capacity: Map<string,
   }
   waits.sort((a, b) => a - b);
   return {
-    makespanS: Math.max(arrival, total / drives, maxCart),
+    makespanS: Math.max(arrival, total / drives, maxCart, releaseBound(carts, own, reqs.filter((r) => r.row.op === 'write'), timing, drives)),
     meanWaitS: waits.reduce((a, b) => a + b, 0) / waits.length,
     p99WaitS: waits[Math.min(waits.length - 1, Math.ceil(0.99 * waits.length) - 1)] ?? 0,
     locateS,

@@ -10,8 +10,9 @@ import { accepts, type DriveSlot, type FormatJob, type TapeState, type WriteJob 
  *
  * Priorities, for a drive with cartridge M loaded:
  *   1. a due sync of M (a put is acknowledged only then), a read of M
- *      passed over for ageing_s during this mount, the next writer of M, a
- *      format of M;
+ *      passed over for ageing_s during this mount (the oldest, or the
+ *      policy's next among those: MediumOrder.nextPassedOver), the next
+ *      writer of M, a format of M;
  *   2. an aged request nobody can serve gets a free drive, or else a drive
  *      that has held its cartridge for ageing_s yields between two reads
  *      (ageing: nothing waits forever behind a busy cartridge, yet a long
@@ -79,9 +80,12 @@ function ownWork(s: TapeState, env: DispatchEnv, w: Wake): Action | null {
     if (s.syncs.due(m, env.nowMs) || (s.draining && s.syncs.has(m))) return { kind: 'sync', drive: d };
     const due = s.syncs.dueAtMs(m);
     if (due !== null) w.wakeMs = Math.min(w.wakeMs, due);
-    const oldest = s.reads.queue(m)?.oldest();
-    if (oldest !== undefined && env.nowMs >= Math.max(oldest.arrivalMs, d.mountedAtMs) + s.settings.ageingMs) {
-      return { kind: 'read', drive: d, jobId: oldest.id };
+    const q = s.reads.queue(m);
+    const passedOver = (r: { arrivalMs: number }): boolean => env.nowMs >= Math.max(r.arrivalMs, d.mountedAtMs) + s.settings.ageingMs;
+    const oldest = q?.oldest();
+    if (q !== undefined && oldest !== undefined && passedOver(oldest)) {
+      const next = q.order.nextPassedOver?.(env.head(d), env.nowMs, pressure(s), passedOver) ?? oldest;
+      return { kind: 'read', drive: d, jobId: next.id };
     }
     const job = s.writersOf(m)[0];
     if (job !== undefined) {
