@@ -5,7 +5,7 @@ import { locateSeconds, timingFromConfig, transferSeconds } from '../../src/libr
 import { createPolicy, isPolicyName, POLICY_NAMES } from '../../src/scheduler/policies/index.js';
 import type { CostModel, PendingRead } from '../../src/scheduler/policies/interface.js';
 import { PlannedOrder } from '../../src/scheduler/policies/cost.js';
-import { buildUnits, elevator, EXACT_MAX, exactPath, nearestNeighbour, orOpt, pathSeconds, planTour, rewindEnd } from '../../src/scheduler/policies/tour.js';
+import { bestRotation, buildUnits, elevator, EXACT_MAX, exactPath, nearestNeighbour, orOpt, pathSeconds, planTour, rewindEnd, waitSeconds } from '../../src/scheduler/policies/tour.js';
 import { parseTrace } from '../../src/scheduler/replay.js';
 import { WaitHistogram } from '../../src/scheduler/tape/counters.js';
 import { FairShare, parseShares } from '../../src/scheduler/tape/fairShare.js';
@@ -152,6 +152,28 @@ test('cost order: passed-over requests are read in the plan\'s order among them,
   t.not(got.id, Math.min(...old), 'not the oldest');
   order.remove(got.id);
   t.is(order.size, 29);
+});
+
+test('tour: a rotation of the position order is scored as reading it would cost (sum of completions plus pressure per second of path)', (t) => {
+  // A run of touching extents from mid-wrap 1 (a backward wrap) into wrap 2.
+  const wrap = CAP / 280;
+  const items: PendingRead[] = Array.from({ length: 40 }, (_, id) => ({ id, position: 1.5 * wrap + id * 1.6e9, size: 1.6e9, arrivalMs: 0 }));
+  for (const [pressure, end] of [[0, undefined], [3, rewindEnd(cost)]] as const) {
+    const r = bestRotation(0, items, cost, end, pressure);
+    const score = (k: number): number => {
+      const units = [...buildUnits(items.slice(k), cost), ...buildUnits(items.slice(0, k), cost)];
+      return waitSeconds(0, units, cost) + pressure * pathSeconds(0, units, cost, end);
+    };
+    const brute = items.map((_, k) => score(k));
+    t.true(Math.abs(r.score - Math.min(...brute)) < 1e-6, `pressure ${pressure}: ${r.score} vs ${Math.min(...brute)}`);
+    t.true(Math.abs(r.score0 - brute[0]!) < 1e-6, 'the plain elevator from BOT');
+    t.deepEqual(r.order.map((x) => x.id), [...items.slice(r.k), ...items.slice(0, r.k)].map((x) => x.id));
+  }
+  const open = bestRotation(0, items, cost);
+  t.true(items[open.k]!.position >= 2 * wrap && items[open.k - 1]!.position < 2 * wrap, 'no one else waits: the run starts at the forward wrap, next to BOT');
+  // With holes (every other extent not asked for yet), nothing is put off.
+  const holes = items.filter((_, i) => i % 2 === 0);
+  t.is(bestRotation(0, holes, cost).k, 0);
 });
 
 test('policies: every name is known, unknown ones are EINVAL', (t) => {

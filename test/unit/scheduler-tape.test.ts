@@ -274,6 +274,52 @@ test('loads into empty drives are decided when the robot is free: the longest qu
   t.deepEqual(loads, ['L00000L9', 'L00002L9', 'L00001L9']);
 });
 
+/**
+ * A restore asked for all at once: a run of touching extents from the middle
+ * of wrap 1 (a backward wrap: its start is at the far end of the tape from
+ * BOT) into wrap 2 (a forward wrap, starting next to BOT). Returns the reads
+ * in the order granted, the run, and the finish time.
+ */
+async function restoreRun(t: ExecutionContext, every: number): Promise<{ log: ReadCandidate[]; run: ReadCandidate[]; tookS: number; env: SchedEnv }> {
+  const env = await schedEnv(t, { 'library.drives': 'st0' });
+  const wrap = env.lib.cartridge('L00000L9').capacity / 280;
+  const [, ...all] = await env.fill('L00000L9', [Math.round(1.5 * wrap), ...Array.from({ length: 32 }, () => 30_000)]);
+  const run = all.filter((_, i) => i % every === 0);
+  const s = env.scheduler('cost');
+  const log: ReadCandidate[] = [];
+  const t0 = env.clock.now();
+  await Promise.all(run.map((c) => readOne(s, env.clock, [c], log)));
+  return { log, run, tookS: (env.clock.now() - t0) / 1000, env };
+}
+
+test('cost: after a load, a restore starts where the head gets soonest and reads the run\'s skipped start last (fewer seconds of wait in all)', async (t) => {
+  const { log, run, tookS, env } = await restoreRun(t, 1);
+  const loc = (a: number, b: number): number => env.lib.locateSeconds('L00000L9', a, b);
+  const xfer = (c: ReadCandidate): number => env.lib.transferSeconds(c.size);
+  // Every rotation of the position order, timed from the load on the library's own model.
+  const timeOf = (order: ReadCandidate[]): { sum: number; end: number } => {
+    let at = 0;
+    let now = env.lib.mountSeconds();
+    let sum = 0;
+    for (const c of order) { now += loc(at, c.position) + xfer(c); at = c.position + c.size; sum += now; }
+    return { sum, end: now };
+  };
+  const rotations = run.map((_, k) => [...run.slice(k), ...run.slice(0, k)]);
+  const sums = rotations.map((o) => timeOf(o).sum);
+  const k = sums.indexOf(Math.min(...sums));
+  t.true(k > 0, 'not from the start of the run');
+  const wrap = env.lib.cartridge('L00000L9').capacity / 280;
+  t.true(run[k]!.position >= 2 * wrap && run[k - 1]!.position < 2 * wrap, 'from the first extent on the forward wrap');
+  t.deepEqual(log, rotations[k]);
+  t.true(Math.abs(tookS - timeOf(rotations[k]!).end) < 1e-3, `took ${tookS} s, expected ${timeOf(rotations[k]!).end}`);
+  t.true(sums[k]! < sums[0]! - 30 * run.length, 'each request waits over 30 s less than in position order');
+});
+
+test('cost: a restore with holes (files of the run not asked for, perhaps still to come) is read in position order', async (t) => {
+  const { log, run } = await restoreRun(t, 2);
+  t.deepEqual(log, run);
+});
+
 test('drain syncs what is written at once; close rejects what still waits', async (t) => {
   const env = await schedEnv(t, { ...SMALL, 'lrs.sync_nb_req': 'tape=100,dir=1', 'lrs.sync_time_ms': 'tape=3600000,dir=0' });
   await formatted(env, ['L00000L9']);

@@ -18,6 +18,13 @@ import { JOIN_FIXED, planTour, shortHop } from './tour.js';
  * - Requests that arrive during a mount are inserted where they cost least
  *   instead of replanning everything; the plan is rebuilt when a quarter of
  *   it is new, or when the head is not where the plan expected it.
+ * - A run of touching extents (a restore asked for all at once) may be
+ *   started further along than its first extent: after a load the head is
+ *   at BOT, and the run's start may lie a long locate away (far along a
+ *   wrap, or on a backward wrap) while a later part begins next to BOT's
+ *   end of the tape. The skipped start is read last, after one locate back,
+ *   when that lowers the sum of waits (tour.ts: bestRotation). Never across
+ *   a hole: a file not asked for yet may be on its way.
  * - A stream is never broken for a request that arrives behind the head
  *   inside it (a restore still being requested in name order): such
  *   stragglers are read after the stream, in one pass back, instead of one

@@ -219,9 +219,74 @@ export function elevator(head: number, units: readonly Unit[]): Unit[] {
 }
 
 /**
+ * The position order started elsewhere than at the head: from the k-th
+ * request (by position) to the last, then back to the lowest and up to the
+ * (k-1)-th, for k within the leading stretch of touching extents — the one-way elevator is this rotation for the first request at
+ * or past the head. Returns the rotation that costs the requesters least
+ * (sum of completion times plus `pressure` per second of path and its end),
+ * scored in O(n) over every k after one pass of locates (prefix sums).
+ *
+ * Why: after a load the head is at BOT, and reaching the start of a long
+ * run may cost a long locate (the run may begin far along a wrap, or on a
+ * backward wrap) while a point further along the same run lies near BOT's
+ * end of the tape (the start of a forward wrap). Starting there completes
+ * most of the run earlier; the part skipped is read after one locate back,
+ * at the end. The path is longer by that locate, so it is only chosen when
+ * the sum of waits (and the pressure of others) says so.
+ */
+/** Two extents touch when the gap between them could not hold a file like them (under 1/64 of the smaller: headers, filemarks). */
+export function touching(a: PendingRead, b: PendingRead): boolean {
+  const gap = b.position - (a.position + a.size);
+  return gap <= Math.min(a.size, b.size) / 64;
+}
+
+export function bestRotation(head: number, items: readonly PendingRead[], cost: CostModel, endCost: EndCost = OPEN_END, pressure = 0): { order: PendingRead[]; k: number; score: number; k0: number; score0: number } {
+  const a = [...items].sort((x, y) => x.position - y.position || x.id - y.id);
+  const n = a.length;
+  if (n === 0) return { order: [], k: 0, score: 0, k0: 0, score0: 0 };
+  const x = a.map((r) => cost.transfer(r.size));
+  // P[i]: time from the end of a[0] to the end of a[i] reading in position order.
+  const P = new Float64Array(n);
+  for (let i = 1; i < n; i++) P[i] = P[i - 1]! + cost.locate(a[i - 1]!.position + a[i - 1]!.size, a[i]!.position) + x[i]!;
+  // Q[i]: sum of P[0..i-1].
+  const Q = new Float64Array(n + 1);
+  for (let i = 0; i < n; i++) Q[i + 1] = Q[i]! + P[i]!;
+  const back = cost.locate(a[n - 1]!.position + a[n - 1]!.size, a[0]!.position);
+  const score = (k: number): number => {
+    const s = cost.locate(head, a[k]!.position) + x[k]! - P[k]!;
+    let sum = (n - k) * s + (Q[n]! - Q[k]!);
+    let end = s + P[n - 1]!;
+    let last = a[n - 1]!;
+    if (k > 0) {
+      const e2 = end + back + x[0]!;
+      sum += k * e2 + Q[k]!;
+      end = e2 + P[k - 1]!;
+      last = a[k - 1]!;
+    }
+    return sum + pressure * (end + endCost(last.position + last.size));
+  };
+  let k0 = a.findIndex((r) => r.position >= head);
+  if (k0 < 0) k0 = 0;
+  const score0 = score(k0);
+  let k = k0;
+  let best = score0;
+  // Only the leading stretch without holes may be put off: a hole in it is
+  // likely a file of the same dataset still to be requested (a restore
+  // being asked for in name order), which would then wait for the end too.
+  let solid = 1;
+  while (solid < n && touching(a[solid - 1]!, a[solid]!)) solid++;
+  for (let i = 0; i < solid; i++) {
+    const v = score(i);
+    if (v < best - 1e-9) { best = v; k = i; }
+  }
+  return { order: [...a.slice(k), ...a.slice(0, k)], k, score: best, k0, score0 };
+}
+
+/**
  * The full plan. Candidates: nearest-neighbour improved by or-opt (the
  * shortest path), plain nearest-neighbour (early completions), and the
- * elevator. Each is scored by what it costs the requesters: the sum of this
+ * elevator (or, when it costs the requesters less, the position order
+ * started further along: bestRotation). Each is scored by what it costs the requesters: the sum of this
  * queue's completion times plus, for every second the path takes, the
  * `pressure` of requests waiting for other cartridges (when many wait, the
  * shortest path wins; when none do, early completions do).
@@ -246,7 +311,14 @@ export function planTour(head: number, items: readonly PendingRead[], cost: Cost
   const passes = units.length > 400 ? 1 : opts.maxPasses ?? 4;
   const nn = nearestNeighbour(head, units, cost);
   const tour = units.length <= EXACT_MAX ? exactPath(head, units, cost, endCost) : orOpt(head, nn, cost, passes, endCost);
-  const lift = elevator(head, units);
+  let lift = elevator(head, units);
+  const spin = bestRotation(head, items, cost, endCost, pressure);
+  if (spin.k !== spin.k0) {
+    const i = items.length - spin.k;
+    const rotated = [...buildUnits(spin.order.slice(0, i), cost), ...buildUnits(spin.order.slice(i), cost)];
+    if (waitSeconds(head, rotated, cost) + pressure * pathSeconds(head, rotated, cost, endCost)
+      < waitSeconds(head, lift, cost) + pressure * pathSeconds(head, lift, cost, endCost) - 1e-9) lift = rotated;
+  }
   const tourS = pathSeconds(head, tour, cost, endCost);
   if (units.length < items.length && pathSeconds(head, lift, cost, endCost) <= ELEVATOR_MARGIN * tourS) return lift;
   let best = tour;
