@@ -320,6 +320,40 @@ test('cost: a restore with holes (files of the run not asked for, perhaps still 
   t.deepEqual(log, run);
 });
 
+/**
+ * Two sweeps of a restore over 12 touching extents of 100 KiB on one wrap,
+ * read at 1 MB/s: the even ones asked for first; while the drive reads
+ * them, the odd ones are asked for in position order, twice as fast as the
+ * tape streams (e1 to e9), the front just behind the head when it reaches
+ * the gap before e8. Returns the extents' indexes in the order read.
+ */
+async function twoSweeps(t: ExecutionContext, policy: string): Promise<number[]> {
+  const env = await schedEnv(t, { 'library.drives': 'st0', 'library.capacity_LTO9': '512M', 'library.rate_mb_s': '1' });
+  const e = await env.fill('L00000L9', Array.from({ length: 12 }, () => 100 * KB));
+  const s = env.scheduler(policy);
+  const loc = (a: number, b: number): number => env.lib.locateSeconds('L00000L9', a, b);
+  const xfer = (c: ReadCandidate): number => env.lib.transferSeconds(c.size);
+  const log: ReadCandidate[] = [];
+  const t0 = env.clock.now();
+  const reads = [0, 2, 4, 6, 8, 10].map((i) => readOne(s, env.clock, [e[i]!], log));
+  // When the head reaches the end of e6, the gap (e7) before e8.
+  let at = 0;
+  let doneS = env.lib.mountSeconds();
+  for (const i of [0, 2, 4, 6]) { doneS += loc(at, e[i]!.position) + xfer(e[i]!); at = e[i]!.position + e[i]!.size; }
+  const when = [[1, -0.25], [3, -0.15], [5, -0.05], [7, 0.04], [9, 0.15]] as const;
+  for (const [i, dt] of when) {
+    await env.clock.sleep(Math.max(0, t0 + (doneS + dt) * 1000 - env.clock.now()));
+    reads.push(readOne(s, env.clock, [e[i]!], log));
+  }
+  await Promise.all(reads);
+  return log.map((c) => e.indexOf(c));
+}
+
+test('cost: the drive waits at a gap for a front of requests rising just behind the head (anticipation), and reads the file it brings on the way', async (t) => {
+  t.deepEqual(await twoSweeps(t, 'cost'), [0, 2, 4, 6, 7, 8, 9, 10, 1, 3, 5], 'e7 read in line: only e1, e3, e5, behind the head already, after a locate back');
+  t.deepEqual(await twoSweeps(t, 'grouped-sorted'), [0, 2, 4, 6, 8, 9, 10, 1, 3, 5, 7], 'without anticipation e7, a few ms late, waits for the pass back');
+});
+
 test('drain syncs what is written at once; close rejects what still waits', async (t) => {
   const env = await schedEnv(t, { ...SMALL, 'lrs.sync_nb_req': 'tape=100,dir=1', 'lrs.sync_time_ms': 'tape=3600000,dir=0' });
   await formatted(env, ['L00000L9']);

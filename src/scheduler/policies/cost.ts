@@ -1,6 +1,14 @@
 import type { ChoiceContext, CostModel, MediumOrder, PendingRead, PolicyOptions, QueueSummary, ReadPolicy } from './interface.js';
 import { JOIN_FIXED, planTour, shortHop } from './tour.js';
 
+/** Arrivals kept to see a front of requests in. */
+const FRONT_KEEP = 8;
+/** A front is at least this many requests rising in position, each asked for within FRONT_WINDOW_MS. */
+const FRONT_MIN = 3;
+const FRONT_WINDOW_MS = 2000;
+/** The longest hold for a front, in fixed locate costs (a hop this short is made anyway). */
+const HOLD_FIXED = JOIN_FIXED;
+
 /**
  * The default policy: plan each mount as a whole and choose mounts by value
  * over cost.
@@ -25,6 +33,11 @@ import { JOIN_FIXED, planTour, shortHop } from './tour.js';
  *   end of the tape. The skipped start is read last, after one locate back,
  *   when that lowers the sum of waits (tour.ts: bestRotation). Never across
  *   a hole: a file not asked for yet may be on its way.
+ * - Anticipation: when the next read would pass over a gap and the latest
+ *   requests form a front rising in position just behind the head (a
+ *   restore asked for in name order, faster than the tape streams), the
+ *   drive waits the few seconds until the front reaches the head (frontHold)
+ *   rather than leave a straggler for a locate back at the end.
  * - A stream is never broken for a request that arrives behind the head
  *   inside it (a restore still being requested in name order): such
  *   stragglers are read after the stream, in one pass back, instead of one
@@ -110,6 +123,10 @@ export class PlannedOrder implements MediumOrder {
   /** Whether the plan was made with requests waiting elsewhere (it then ends near BOT: tour.ts). */
   private planPressed = false;
 
+  /** The latest arrivals, oldest first (read or not): a front of requests shows in them. */
+  private readonly recent: PendingRead[] = [];
+  holdUntilMs: number | null = null;
+
   constructor(private readonly cost: CostModel) {
     this.streamHopS = JOIN_FIXED * cost.locateFixedS;
   }
@@ -118,6 +135,8 @@ export class PlannedOrder implements MediumOrder {
 
   add(r: PendingRead): void {
     this.items.set(r.id, r);
+    this.recent.push(r);
+    if (this.recent.length > FRONT_KEEP) this.recent.shift();
     if (this.plan === null) return;
     const behind = this.chainStart !== null && r.position >= this.chainStart && r.position < this.planHead;
     this.insertCheapest(r, behind ? this.streamPrefix() : 0);
@@ -142,7 +161,7 @@ export class PlannedOrder implements MediumOrder {
     if (i >= 0) this.plan.splice(i, 1);
   }
 
-  next(head: number, _nowMs = 0, pressure = 0): PendingRead | null {
+  next(head: number, nowMs = 0, pressure = 0): PendingRead | null {
     this.pressure = pressure;
     if (this.expected !== null && head !== this.expected) this.chainStart = null;
     this.expected = null;
@@ -150,8 +169,37 @@ export class PlannedOrder implements MediumOrder {
     if (this.items.size === 0) return null;
     if (this.staleForRead(head)) this.replan(head);
     const r = this.plan![0] ?? null;
+    this.holdUntilMs = r !== null && pressure === 0 ? this.frontHold(head, r, nowMs) : null;
+    if (this.holdUntilMs !== null) return null;
     this.last = r === null ? null : { r, from: head };
     return r;
+  }
+
+  /**
+   * Anticipation (as anticipatory disk scheduling waits for the next request
+   * of a sequential reader): when the head would pass over a gap, and the
+   * latest requests for this cartridge form a front rising in position just
+   * behind the head — a restore being asked for in name order, faster than
+   * the tape streams — the drive waits until the front reaches the head, at
+   * most HOLD_FIXED fixed locate costs. The files it brings into the gap are
+   * then read on the way instead of after a locate back at the end. Only
+   * when nobody waits for another cartridge (the drive is not wanted
+   * elsewhere). Returns when to look again, or null to read now.
+   */
+  private frontHold(head: number, r: PendingRead, nowMs: number): number | null {
+    // Reading on without passing a gap (the next extent touches the head), or going back: nothing to wait for.
+    if (r.position - head <= r.size / 64) return null;
+    const rec = this.recent;
+    let i = rec.length - 1;
+    const newest = rec[i];
+    if (newest === undefined || newest.position >= head || nowMs - newest.arrivalMs > FRONT_WINDOW_MS) return null;
+    while (i > 0 && rec[i - 1]!.position < rec[i]!.position && nowMs - rec[i - 1]!.arrivalMs <= FRONT_WINDOW_MS) i--;
+    const first = rec[i]!;
+    if (rec.length - i < FRONT_MIN || newest.arrivalMs <= first.arrivalMs) return null;
+    const bytesPerMs = (newest.position - first.position) / (newest.arrivalMs - first.arrivalMs);
+    const etaMs = (head - newest.position) / bytesPerMs - (nowMs - newest.arrivalMs);
+    if (etaMs <= 0 || etaMs > HOLD_FIXED * this.cost.locateFixedS * 1000) return null;
+    return nowMs + etaMs;
   }
 
   /**

@@ -64,6 +64,13 @@ export interface MediumOrder {
    */
   nextPassedOver?(head: number, nowMs: number, pressure: number, passedOver: (r: PendingRead) => boolean): PendingRead | null;
   readonly size: number;
+  /**
+   * Optional: when next() returned null with requests queued, the order is
+   * holding the drive for requests about to arrive (cost.ts: a front of
+   * requests catching up with the head); the scheduler looks again at this
+   * time, or at the next arrival.
+   */
+  readonly holdUntilMs?: number | null;
 }
 
 /** What the scheduler knows of a medium's queue when choosing what to mount. */

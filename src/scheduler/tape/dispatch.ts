@@ -17,7 +17,8 @@ import { accepts, type DriveSlot, type FormatJob, type TapeState, type WriteJob 
  *      that has held its cartridge for ageing_s yields between two reads
  *      (ageing: nothing waits forever behind a busy cartridge, yet a long
  *      burst where everything is old is still read in batches);
- *   3. the next read of M, in the policy's order;
+ *   3. the next read of M, in the policy's order (which may hold the
+ *      drive briefly for requests about to arrive: MediumOrder.holdUntilMs);
  *   4. free drives (empty, or their cartridge has no work) take what is
  *      waiting elsewhere: cartridges of queued writes, formats, then read
  *      queues by the policy's value — within fair share;
@@ -61,7 +62,7 @@ export interface Decision {
 
 export function decide(s: TapeState, env: DispatchEnv): Decision {
   const w = { wakeMs: Infinity };
-  const action = ownWork(s, env, w) ?? agedElsewhere(s, env) ?? reads(s, env) ?? givenBack(s) ?? switches(s, env, w) ?? idleUnloads(s, env, w);
+  const action = ownWork(s, env, w) ?? agedElsewhere(s, env) ?? reads(s, env, w) ?? givenBack(s) ?? switches(s, env, w) ?? idleUnloads(s, env, w);
   return { action, wakeMs: w.wakeMs };
 }
 
@@ -127,7 +128,7 @@ function agedElsewhere(s: TapeState, env: DispatchEnv): Action | null {
   return null;
 }
 
-function reads(s: TapeState, env: DispatchEnv): Action | null {
+function reads(s: TapeState, env: DispatchEnv, w: Wake): Action | null {
   for (const d of s.drives) {
     if (!ready(d, s)) continue;
     const q = s.reads.queue(d.loaded!);
@@ -139,6 +140,8 @@ function reads(s: TapeState, env: DispatchEnv): Action | null {
     if (q === undefined || q.size === 0) continue;
     const next = q.order.next(env.head(d), env.nowMs, pressure(s));
     if (next) return { kind: 'read', drive: d, jobId: next.id };
+    const hold = q.order.holdUntilMs;
+    if (hold !== undefined && hold !== null) w.wakeMs = Math.min(w.wakeMs, hold);
   }
   return null;
 }
