@@ -162,14 +162,20 @@ export class PlannedOrder implements MediumOrder {
   }
 
   next(head: number, nowMs = 0, pressure = 0): PendingRead | null {
+    return this.pick(head, nowMs, pressure, true);
+  }
+
+  /** The plan's next request; with `anticipate`, null while holding for a front (frontHold). */
+  private pick(head: number, nowMs: number, pressure: number, anticipate: boolean): PendingRead | null {
     this.pressure = pressure;
+    this.holdUntilMs = null;
     if (this.expected !== null && head !== this.expected) this.chainStart = null;
     this.expected = null;
     this.last = null;
     if (this.items.size === 0) return null;
     if (this.staleForRead(head)) this.replan(head);
     const r = this.plan![0] ?? null;
-    this.holdUntilMs = r !== null && pressure === 0 ? this.frontHold(head, r, nowMs) : null;
+    this.holdUntilMs = r !== null && anticipate && pressure === 0 ? this.frontHold(head, r, nowMs) : null;
     if (this.holdUntilMs !== null) return null;
     this.last = r === null ? null : { r, from: head };
     return r;
@@ -212,7 +218,8 @@ export class PlannedOrder implements MediumOrder {
    * hold thousands.
    */
   nextPassedOver(head: number, nowMs: number, pressure: number, passedOver: (r: PendingRead) => boolean): PendingRead | null {
-    const first = this.next(head, nowMs, pressure);
+    // Passed over for ageing_s: read now, never held for a front.
+    const first = this.pick(head, nowMs, pressure, false);
     if (first === null || passedOver(first)) return first;
     const plan = this.plan!;
     const i = plan.findIndex(passedOver);
