@@ -321,6 +321,49 @@ test('cost: a restore with holes (files of the run not asked for, perhaps still 
 });
 
 /**
+ * A restore whose rotation lengthens the path: the run goes from wrap 1 at
+ * 300 m (a backward wrap) to wrap 2 at ~900 m, so the locate back from its
+ * end to its start (~60 s) costs more than reaching wrap 2 instead of the
+ * start saves (~30 s). With `other`, a second drive reads 4 extents of
+ * L00001, asked for a second before, with long locates between them
+ * (longer than the whole restore).
+ */
+async function restoreBeside(t: ExecutionContext, other: boolean): Promise<{ log: ReadCandidate[]; run: ReadCandidate[]; env: SchedEnv }> {
+  const env = await schedEnv(t, { 'library.drives': other ? 'st[0-1]' : 'st0' });
+  const wrap = env.lib.cartridge('L00000L9').capacity / 280;
+  const [, ...run] = await env.fill('L00000L9', [Math.round(1.7 * wrap), ...Array.from({ length: 38 }, () => 30_000)]);
+  const far = other ? await env.fill('L00001L9', [64 * KB, Math.round(2.85 * wrap), 64 * KB, Math.round(1.1 * wrap), 64 * KB, Math.round(2.5 * wrap), 64 * KB]) : [];
+  const s = env.scheduler('cost');
+  const log: ReadCandidate[] = [];
+  const reads: Promise<unknown>[] = far.filter((_, i) => i % 2 === 0).map((c) => readOne(s, env.clock, [c], log));
+  await env.clock.sleep(1000);
+  reads.push(...run.map((c) => readOne(s, env.clock, [c], log)));
+  await Promise.all(reads);
+  return { log: log.filter((c) => c.medium === 'L00000L9'), run, env };
+}
+
+test('cost: a restore is started further along only when that does not make it end last (the makespan never pays for the waits)', async (t) => {
+  const alone = await restoreBeside(t, false);
+  const loc = (a: number, b: number): number => alone.env.lib.locateSeconds('L00000L9', a, b);
+  const xfer = (c: ReadCandidate): number => alone.env.lib.transferSeconds(c.size);
+  const timeOf = (order: ReadCandidate[]): { sum: number; end: number } => {
+    let at = 0;
+    let now = 0;
+    let sum = 0;
+    for (const c of order) { now += loc(at, c.position) + xfer(c); at = c.position + c.size; sum += now; }
+    return { sum, end: now };
+  };
+  const run = alone.run;
+  const rotations = run.map((_, k) => [...run.slice(k), ...run.slice(0, k)]);
+  const sums = rotations.map((o) => timeOf(o).sum);
+  const k = sums.indexOf(Math.min(...sums));
+  t.true(k > 0 && timeOf(rotations[k]!).end > timeOf(run).end + 20, 'the rotation lowers the waits and lengthens the path');
+  t.deepEqual(alone.log, run, 'alone: this cartridge ends last, read in position order');
+  const beside = await restoreBeside(t, true);
+  t.deepEqual(beside.log.map((c) => run.findIndex((r) => r.position === c.position)), rotations[k]!.map((c) => run.indexOf(c)), 'another drive works longer: started further along');
+});
+
+/**
  * Two sweeps of a restore over 12 touching extents of 100 KiB on one wrap,
  * read at 1 MB/s: the even ones asked for first; while the drive reads
  * them, the odd ones are asked for in position order, twice as fast as the

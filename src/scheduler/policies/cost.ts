@@ -1,5 +1,5 @@
 import type { ChoiceContext, CostModel, MediumOrder, PendingRead, PolicyOptions, QueueSummary, ReadPolicy } from './interface.js';
-import { JOIN_FIXED, planTour, shortHop } from './tour.js';
+import { bestRotation, JOIN_FIXED, OPEN_END, planTour, rewindEnd, shortHop } from './tour.js';
 
 /** Arrivals kept to see a front of requests in. */
 const FRONT_KEEP = 8;
@@ -32,7 +32,9 @@ const HOLD_FIXED = JOIN_FIXED;
  *   wrap, or on a backward wrap) while a later part begins next to BOT's
  *   end of the tape. The skipped start is read last, after one locate back,
  *   when that lowers the sum of waits (tour.ts: bestRotation). Never across
- *   a hole: a file not asked for yet may be on its way.
+ *   a hole: a file not asked for yet may be on its way. Never when the
+ *   longer path would end after the other drives' planned work (othersS in
+ *   dispatch.ts): the makespan does not pay for the waits.
  * - Anticipation: when the next read would pass over a gap and the latest
  *   requests form a front rising in position just behind the head (a
  *   restore asked for in name order, faster than the tape streams), the
@@ -122,6 +124,9 @@ export class PlannedOrder implements MediumOrder {
   private pressure = 0;
   /** Whether the plan was made with requests waiting elsewhere (it then ends near BOT: tour.ts). */
   private planPressed = false;
+  /** The other drives' planned work, as next() was last given it; whether the plan was made knowing it. */
+  private othersS: (() => number) | undefined;
+  private planRotationChecked = false;
 
   /** The latest arrivals, oldest first (read or not): a front of requests shows in them. */
   private readonly recent: PendingRead[] = [];
@@ -161,19 +166,20 @@ export class PlannedOrder implements MediumOrder {
     if (i >= 0) this.plan.splice(i, 1);
   }
 
-  next(head: number, nowMs = 0, pressure = 0): PendingRead | null {
-    return this.pick(head, nowMs, pressure, true);
+  next(head: number, nowMs = 0, pressure = 0, othersS?: () => number): PendingRead | null {
+    return this.pick(head, nowMs, pressure, true, othersS);
   }
 
   /** The plan's next request; with `anticipate`, null while holding for a front (frontHold). */
-  private pick(head: number, nowMs: number, pressure: number, anticipate: boolean): PendingRead | null {
+  private pick(head: number, nowMs: number, pressure: number, anticipate: boolean, othersS?: () => number): PendingRead | null {
     this.pressure = pressure;
     this.holdUntilMs = null;
+    this.othersS = othersS;
     if (this.expected !== null && head !== this.expected) this.chainStart = null;
     this.expected = null;
     this.last = null;
     if (this.items.size === 0) return null;
-    if (this.staleForRead(head)) this.replan(head);
+    if (this.staleForRead(head) || this.mayRotateNow(head)) this.replan(head, this.othersS);
     const r = this.plan![0] ?? null;
     this.holdUntilMs = r !== null && anticipate && pressure === 0 ? this.frontHold(head, r, nowMs) : null;
     if (this.holdUntilMs !== null) return null;
@@ -245,6 +251,30 @@ export class PlannedOrder implements MediumOrder {
     return this.stale(head) || this.planPressed !== this.pressure > 0;
   }
 
+  /**
+   * A plan made for an estimate (before the mount, nobody to ask about the
+   * other drives) never starts a run further along; the first read looks
+   * again, once, if a rotation would lower the waits (bestRotation).
+   */
+  private mayRotateNow(head: number): boolean {
+    if (this.planRotationChecked || this.othersS === undefined) return false;
+    this.planRotationChecked = true;
+    const r = bestRotation(head, [...this.items.values()], this.cost, this.pressure > 0 ? rewindEnd(this.cost) : OPEN_END, this.pressure);
+    return r.k !== r.k0;
+  }
+
+  /** Seconds to read the queue from `head` along the current plan, without replanning (0 without a plan). */
+  plannedS(head: number): number {
+    if (this.plan === null) return 0;
+    let s = 0;
+    let at = head;
+    for (const r of this.plan) {
+      s += this.cost.locate(at, r.position) + this.cost.transfer(r.size);
+      at = r.position + r.size;
+    }
+    return s;
+  }
+
   /** Seconds to read the whole queue from `head` along the current plan. */
   estimate(head: number): number {
     if (this.items.size === 0) return 0;
@@ -274,7 +304,8 @@ export class PlannedOrder implements MediumOrder {
     return n;
   }
 
-  private replan(head: number): void {
+  /** `others`: the other drives' planned work (next()); without it (an estimate) no run is started further along. */
+  private replan(head: number, others?: () => number): void {
     let rest = [...this.items.values()];
     const prefix: PendingRead[] = [];
     let at = head;
@@ -289,7 +320,20 @@ export class PlannedOrder implements MediumOrder {
       const taken = new Set(prefix);
       rest = rest.filter((r) => !taken.has(r));
     }
-    this.plan = [...prefix, ...planTour(at, rest, this.cost, { pressure: this.pressure }).flatMap((u) => u.items)];
+    // A run may be started further along (bestRotation) only when reading
+    // it so still ends before the other drives' work: never at the cost of
+    // the makespan. Plans made for an estimate never are.
+    let prefixS = 0;
+    for (let i = 0, from = head; i < prefix.length; i++) {
+      prefixS += this.cost.locate(from, prefix[i]!.position) + this.cost.transfer(prefix[i]!.size);
+      from = prefix[i]!.position + prefix[i]!.size;
+    }
+    const mayRotate = others === undefined ? undefined : (rotatedS: number, plainS: number): boolean => {
+      const ok = prefixS + rotatedS <= Math.max(others(), prefixS + plainS);
+      return ok;
+    };
+    this.plan = [...prefix, ...planTour(at, rest, this.cost, { pressure: this.pressure, mayRotate }).flatMap((u) => u.items)];
+    this.planRotationChecked = others !== undefined;
     this.planPressed = this.pressure > 0;
     this.planHead = head;
     this.inserted = 0;

@@ -52,9 +52,12 @@ export interface MediumOrder {
   /**
    * The request to read next with the head at `head`, or null when empty.
    * `pressure`: requests waiting for other cartridges per drive — what each
-   * second this drive spends here delays.
+   * second this drive spends here delays. `othersS`: seconds until the
+   * other drives' planned work ends (the makespan is at least that), asked
+   * only when an order would lengthen this cartridge's path for its
+   * requesters' sake (cost.ts: a restore started further along).
    */
-  next(head: number, nowMs: number, pressure?: number): PendingRead | null;
+  next(head: number, nowMs: number, pressure?: number, othersS?: () => number): PendingRead | null;
   /**
    * Optional: the next of the requests `passedOver` accepts (those the
    * scheduler's ageing serves before any other), in this order's own sense.
@@ -64,6 +67,8 @@ export interface MediumOrder {
    */
   nextPassedOver?(head: number, nowMs: number, pressure: number, passedOver: (r: PendingRead) => boolean): PendingRead | null;
   readonly size: number;
+  /** Optional: seconds to read the queue from `head` along the current order, without changing it. */
+  plannedS?(head: number): number;
   /**
    * Optional: when next() returned null with requests queued, the order is
    * holding the drive for requests about to arrive (cost.ts: a front of

@@ -285,8 +285,8 @@ export function bestRotation(head: number, items: readonly PendingRead[], cost: 
 /**
  * The full plan. Candidates: nearest-neighbour improved by or-opt (the
  * shortest path), plain nearest-neighbour (early completions), and the
- * elevator (or, when it costs the requesters less, the position order
- * started further along: bestRotation). Each is scored by what it costs the requesters: the sum of this
+ * elevator (or, when it costs the requesters less and `mayRotate` accepts
+ * its longer path, the position order started further along: bestRotation). Each is scored by what it costs the requesters: the sum of this
  * queue's completion times plus, for every second the path takes, the
  * `pressure` of requests waiting for other cartridges (when many wait, the
  * shortest path wins; when none do, early completions do).
@@ -298,7 +298,7 @@ export function bestRotation(head: number, items: readonly PendingRead[], cost: 
  * elevator loses by far (a serpentine tape makes position order sweep every
  * wrap end to end).
  */
-export function planTour(head: number, items: readonly PendingRead[], cost: CostModel, opts: { pressure?: number; maxPasses?: number } = {}): Unit[] {
+export function planTour(head: number, items: readonly PendingRead[], cost: CostModel, opts: { pressure?: number; maxPasses?: number; mayRotate?: (rotatedS: number, plainS: number) => boolean } = {}): Unit[] {
   const units = buildUnits(items, cost);
   const pressure = opts.pressure ?? 0;
   // With requests waiting for other cartridges, this one is unloaded after
@@ -313,11 +313,14 @@ export function planTour(head: number, items: readonly PendingRead[], cost: Cost
   const tour = units.length <= EXACT_MAX ? exactPath(head, units, cost, endCost) : orOpt(head, nn, cost, passes, endCost);
   let lift = elevator(head, units);
   const spin = bestRotation(head, items, cost, endCost, pressure);
-  if (spin.k !== spin.k0) {
+  if (spin.k !== spin.k0 && opts.mayRotate !== undefined) {
     const i = items.length - spin.k;
     const rotated = [...buildUnits(spin.order.slice(0, i), cost), ...buildUnits(spin.order.slice(i), cost)];
+    const rotatedS = pathSeconds(head, rotated, cost);
+    const plainS = pathSeconds(head, lift, cost);
     if (waitSeconds(head, rotated, cost) + pressure * pathSeconds(head, rotated, cost, endCost)
-      < waitSeconds(head, lift, cost) + pressure * pathSeconds(head, lift, cost, endCost) - 1e-9) lift = rotated;
+      < waitSeconds(head, lift, cost) + pressure * pathSeconds(head, lift, cost, endCost) - 1e-9
+      && opts.mayRotate(rotatedS, plainS)) lift = rotated;
   }
   const tourS = pathSeconds(head, tour, cost, endCost);
   if (units.length < items.length && pathSeconds(head, lift, cost, endCost) <= ELEVATOR_MARGIN * tourS) return lift;

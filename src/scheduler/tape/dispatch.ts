@@ -138,12 +138,34 @@ function reads(s: TapeState, env: DispatchEnv, w: Wake): Action | null {
       continue;
     }
     if (q === undefined || q.size === 0) continue;
-    const next = q.order.next(env.head(d), env.nowMs, pressure(s));
+    const next = q.order.next(env.head(d), env.nowMs, pressure(s), () => othersS(s, env, d));
     if (next) return { kind: 'read', drive: d, jobId: next.id };
     const hold = q.order.holdUntilMs;
     if (hold !== undefined && hold !== null) w.wakeMs = Math.min(w.wakeMs, hold);
   }
   return null;
+}
+
+/**
+ * Seconds until the latest of the other drives' planned reads ends, as
+ * far as known: a cartridge being loaded counts a whole mount first, a
+ * read in flight what is left of its locate. Queues still waiting for a
+ * drive are left out (their end is not known yet).
+ */
+function othersS(s: TapeState, env: DispatchEnv, self: DriveSlot): number {
+  let end = 0;
+  for (const x of s.drives) {
+    const m = x.loaded ?? x.incoming;
+    if (x === self || !x.usable || m === null) continue;
+    const loading = x.loaded === null || s.inTransit.has(m);
+    const q = s.reads.queue(m);
+    const queued = q !== undefined && q.size > 0 ? q.order.plannedS?.(loading ? 0 : env.head(x)) ?? 0 : 0;
+    // A read in flight: at least what is left of its locate.
+    const inFlight = x.busy && !loading && x.use === 'read' ? Math.max(0, x.locateS - (env.nowMs - x.activity.since) / 1000) : 0;
+    if (queued === 0 && inFlight === 0) continue;
+    end = Math.max(end, (loading ? env.cost(m).mountS : 0) + inFlight + queued);
+  }
+  return end;
 }
 
 /** Requests waiting for cartridges not in a drive, per usable drive. */
