@@ -14,6 +14,7 @@ import type { Store } from '../store/index.js';
 import type { CacheDir } from './cacheDir.js';
 import type { Cleaner } from './cleaner.js';
 import { Entry, keyOf } from './entry.js';
+import type { ForegroundGate } from './foreground.js';
 import type { KeyedLock } from './keyedLock.js';
 import type { CacheOptions } from './options.js';
 import type { Timers } from './timers.js';
@@ -39,6 +40,8 @@ export interface Ctx {
   /** Entries by id (the write-back queue's key). */
   byId: Map<number, Entry>;
   locks: KeyedLock;
+  /** Files open by users: the flusher's I/O waits for them (foreground.ts). */
+  foreground: ForegroundGate;
   queue: WritebackQueue<number>;
   cleaner: Cleaner<Entry>;
   counters: CacheCounters;

@@ -16,6 +16,7 @@ import { Cleaner } from './cleaner.js';
 import { entryRow, versionRow, type Ctx } from './context.js';
 import { keyOf, type Entry } from './entry.js';
 import { endGroup, flushEntry, startGroup } from './flush.js';
+import { ForegroundGate } from './foreground.js';
 import { commitSize, Handle, syncFile } from './handle.js';
 import type { CacheHandle, CacheStats, FileCache, FileState } from './interface.js';
 import { KeyedLock } from './keyedLock.js';
@@ -56,6 +57,7 @@ export class DiskCache implements FileCache {
       catalog: deps.catalog, store: deps.store, dir: new CacheDir(opts.dir), opts, log, timers,
       wallNow: () => Date.now(),
       entries: new Map(), byId: new Map(), locks: new KeyedLock(),
+      foreground: new ForegroundGate(timers, opts.flushYieldMs, () => c.usage.bytes > opts.highBytes),
       counters: { evictions: 0, flushes: 0, recalls: 0 }, usage: { bytes: 0 },
       events: this.events,
       nextId: () => ++ids,
@@ -65,7 +67,7 @@ export class DiskCache implements FileCache {
     c.queue = new WritebackQueue<number>({
       policy: { ageMs: opts.flushAgeMs, delayMs: opts.flushDelayMs, nb: opts.flushNb, bytes: opts.flushBytes, backoffBaseMs: opts.backoffBaseMs, backoffMaxMs: opts.backoffMaxMs, maxPuts: opts.maxPuts },
       timers,
-      put: (id, group) => flushEntry(c, id, `flush-${batchPrefix}-${group}`).catch((err) => {
+      put: (id, group, forced) => flushEntry(c, id, `flush-${batchPrefix}-${group}`, forced).catch((err) => {
         this.events.emit('flush-failed', c.byId.get(id)?.key, err);
         throw err;
       }),
@@ -135,6 +137,7 @@ export class DiskCache implements FileCache {
     handle.detachDirect();
     handle.closed = true;
     this.handles.delete(handle);
+    this.c.foreground.leave();
     const e = handle.entry;
     let row: ObjectRow | null = null;
     try {
@@ -241,6 +244,7 @@ export class DiskCache implements FileCache {
     e.lastAccess = this.c.wallNow();
     const h = new Handle(this.c, e, writable, oid);
     this.handles.add(h);
+    this.c.foreground.enter();
     return h;
   }
 

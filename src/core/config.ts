@@ -63,6 +63,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { section: 'cache', key: 'low_watermark', default: '75', help: 'eviction stops below this % of size' },
   { section: 'cache', key: 'flush_age_ms', default: '30000', help: 'a dirty file is flushed at the latest after this age' },
   { section: 'cache', key: 'flush_delay_ms', default: '5000', help: 'a dirty file is flushed no sooner than this after its last close (unless forced), so one read, renamed or rewritten right after it is written is not flushed meanwhile' },
+  { section: 'cache', key: 'flush_yield_ms', default: '2000', help: 'while files are open through the mount, the flusher\'s disk I/O waits (at most this long after they started being open; 0: never waits), so a flush backlog does not slow the reads and writes of users' },
   { section: 'cache', key: 'flush_nb', default: '64', help: 'flush when this many files are dirty' },
   { section: 'cache', key: 'flush_bytes', default: '1G', help: 'flush when this many bytes are dirty' },
   { section: 'cache', key: 'family', default: 'tape', help: 'family of flushed files' },

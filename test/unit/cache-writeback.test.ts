@@ -151,3 +151,43 @@ test('delayMs: an item changed less than delayMs ago waits (thresholds and all);
   t.deepEqual(f.groups, [['c']]);
   t.is(f.puts[0]!.at, 0);
 });
+
+test('with a delay, closes do not each make the flusher look at the whole backlog; items still go when due', async (t) => {
+  // A clock that moves only when the test says (the virtual clock jumps after 3 idle turns).
+  let now = 0;
+  const sleepers: (() => void)[] = [];
+  const groups: string[][] = [];
+  const q = new WritebackQueue<string>({
+    policy: { ageMs: Infinity, nb: 201, bytes: 1e9, backoffBaseMs: 500, backoffMaxMs: 1500, delayMs: 5000 },
+    timers: { now: () => now, waitUntilKick: (ms, kicked) => ms === null ? kicked : Promise.race([kicked, new Promise<void>((r) => sleepers.push(r))]) },
+    onGroup: async (keys) => { groups.push(keys); },
+    put: () => new Promise<PutOutcome>(() => undefined),
+  });
+  const turn = () => new Promise((r) => setImmediate(r));
+  q.add('first', 1);
+  await turn();
+  const before = q.stats().picks;
+  for (let i = 0; i < 200; i++) {
+    q.hold(`k${i}`);
+    q.add(`k${i}`, 1);
+    q.release(`k${i}`);
+    await turn();
+  }
+  t.true(q.stats().picks - before <= 1, `${q.stats().picks - before} looks for 200 closes`);
+  t.deepEqual(groups, []);
+  now = 5000;
+  for (const wake of sleepers.splice(0)) wake();
+  for (let i = 0; i < 5; i++) await turn();
+  t.is(groups.length, 1);
+  t.is(groups[0]!.length, 201);
+});
+
+test('with a delay, an item added while the flusher sleeps with no deadline is still put when due', async (t) => {
+  const { q, groups, turns, clock } = queue({ ageMs: Infinity, nb: 2, delayMs: 5000 });
+  await turns();
+  q.add('a', 1);
+  q.add('b', 1);
+  while (groups.length === 0) await turns(1);
+  t.deepEqual(groups, [['a', 'b']]);
+  t.is(clock.now(), 5000);
+});
