@@ -20,6 +20,7 @@ import { ForegroundGate } from './foreground.js';
 import { commitSize, Handle, syncFile } from './handle.js';
 import type { CacheHandle, CacheStats, FileCache, FileState } from './interface.js';
 import { KeyedLock } from './keyedLock.js';
+import { Lingering } from './linger.js';
 import { cacheOptions, type CacheOptions, type CacheTuning } from './options.js';
 import { recover, type RecoverReport } from './recover.js';
 import { evict, Recalls } from './residency.js';
@@ -27,6 +28,10 @@ import { fileState } from './states.js';
 import { timersOf } from './timers.js';
 import { createObject, nextVersion, truncatesInPlace } from './versions.js';
 import { WritebackQueue } from './writeback.js';
+
+/** Descriptors of closed cache files kept open, and for how long (linger.ts). */
+const LINGER_MAX = 128;
+const LINGER_MS = 2000;
 
 export interface CacheDeps {
   catalog: Catalog;
@@ -57,6 +62,7 @@ export class DiskCache implements FileCache {
       catalog: deps.catalog, store: deps.store, dir: new CacheDir(opts.dir), opts, log, timers,
       wallNow: () => Date.now(),
       entries: new Map(), byId: new Map(), locks: new KeyedLock(),
+      linger: new Lingering(LINGER_MAX, LINGER_MS, log),
       foreground: new ForegroundGate(timers, opts.flushYieldMs, () => c.usage.bytes > opts.highBytes),
       counters: { evictions: 0, flushes: 0, recalls: 0 }, usage: { bytes: 0 },
       events: this.events,
@@ -150,7 +156,7 @@ export class DiskCache implements FileCache {
       } else {
         e.readers--;
       }
-      if (e.openCount === 0) await e.closeHandle();
+      if (e.openCount === 0) this.c.linger.keep(e);
       this.c.cleaner.poke();
     }
     row ??= await versionRow(this.c, e);
@@ -218,6 +224,7 @@ export class DiskCache implements FileCache {
     // A clean stop writes everything out, as an unmount of a local file system does: the
     // sizes committed below must not outlive bytes that a power cut would then lose.
     for (const e of this.c.byId.values()) await syncFile(this.c, e).catch((err) => this.c.log.warn({ err, key: e.key }, 'syncing a cache file at shutdown'));
+    await this.c.linger.closeAll();
     // Recency survives a clean restart; after a crash the order is approximate, which is all eviction needs.
     const rows = [...this.c.byId.values()].map((e) => entryRow(this.c, e));
     await this.c.catalog.upsertCacheEntries(rows).catch((err) => this.c.log.warn({ err }, 'cannot save cache access times'));

@@ -3,7 +3,7 @@
 # --vfs-cache-mode full as in fuse.sh: the rows of fuse.sh, REPS repetitions,
 # the two builds' order alternating from one repetition to the next, every
 # figure printed and the medians.
-#   BASE=/path/to/other/checkout bash test/bench/fuse-ab.sh [SIZE_MIB=256] [FILES=2000] [REPS=3] [FAMILY=tape] [OPS="write read tarx lslR rsync"]
+#   BASE=/path/to/other/checkout [AB_ONLY=1] bash test/bench/fuse-ab.sh [SIZE_MIB=256] [FILES=2000] [REPS=3] [FAMILY=tape] [OPS="write read tarx lslR rsync"]
 # BASE is a directory with bin/, dist/, package.json and node_modules of the
 # build to compare against (A); this checkout is B. Needs root, bindfs,
 # rclone, rsync; build both first.
@@ -56,6 +56,8 @@ has() { [[ " $ops " == *" $1 "* ]]; }
 declare -A R
 for ((r = 0; r < reps; r++)); do
   if ((r % 2 == 0)); then targets=(native mnt-bindfs mnt-rclone mnt-A mnt-B); else targets=(native mnt-bindfs mnt-rclone mnt-B mnt-A); fi
+  # AB_ONLY=1: the two builds alone (more repetitions in the same time when only their difference matters).
+  if [ -n "${AB_ONLY:-}" ]; then targets=("${targets[@]:3}"); fi
   for x in "${targets[@]}"; do
     dir="$root/$x/r$r"; mkdir -p "$dir"
     if has write || has read; then R[$x,write]+="$(t dd if=/dev/zero of="$dir/big" bs=1M count="$size" conv=fsync) "; fi
@@ -70,9 +72,9 @@ all=(native mnt-bindfs mnt-rclone mnt-A mnt-B)
 echo "| operation | native | bindfs | rclone | deimos A | deimos B | B vs A | B vs bindfs | B vs rclone |"
 echo "|---|---|---|---|---|---|---|---|---|"
 for op in write read tarx lslR rsync; do
-  [ -n "${R[native,$op]:-}" ] || continue
+  [ -n "${R[mnt-A,$op]:-}" ] || continue
   declare -A m
-  for x in "${all[@]}"; do m[$x]=$(echo "${R[$x,$op]}" | tr ' ' '\n' | grep . | median); done
+  for x in "${all[@]}"; do [ -n "${R[$x,$op]:-}" ] || R[$x,$op]=0; m[$x]=$(echo "${R[$x,$op]}" | tr ' ' '\n' | grep . | median); done
   printf '| %s | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f× | %.2f× | %.2f× |\n' "$op" "${m[native]}" "${m[mnt-bindfs]}" "${m[mnt-rclone]}" "${m[mnt-A]}" "${m[mnt-B]}" \
     "$(awk -v a="${m[mnt-A]}" -v b="${m[mnt-B]}" 'BEGIN { print a / b }')" \
     "$(awk -v a="${m[mnt-bindfs]}" -v b="${m[mnt-B]}" 'BEGIN { print a / b }')" "$(awk -v a="${m[mnt-rclone]}" -v b="${m[mnt-B]}" 'BEGIN { print a / b }')"
@@ -80,7 +82,7 @@ done
 echo "(seconds, medians of $reps, size $size MiB, $files files, deimos flushes to $family; ratios are speed, > 1: B faster)"
 echo "every figure:"
 for op in write read tarx lslR rsync; do
-  [ -n "${R[native,$op]:-}" ] || continue
+  [ -n "${R[mnt-A,$op]:-}" ] || continue
   for x in "${all[@]}"; do echo "  $op $x: ${R[$x,$op]}"; done
 done
 for x in mnt-A mnt-B; do DEIMOS_HOME=$root/home-$x "${BIN[$x]}" umount "$root/$x" >/dev/null || true; done

@@ -191,3 +191,33 @@ test('with a delay, an item added while the flusher sleeps with no deadline is s
   t.deepEqual(groups, [['a', 'b']]);
   t.is(clock.now(), 5000);
 });
+
+test('lingering descriptors: closed after their time or when too many linger, never while the entry is open again', async (t) => {
+  const { Lingering } = await import('../../src/cache/linger.js');
+  const { createLogger } = await import('../../src/core/index.js');
+  const closed: string[] = [];
+  const entry = (key: string) => {
+    const e = {
+      key, readers: 0, writers: 0, fh: {} as unknown,
+      get openCount() { return this.readers + this.writers; },
+      async closeHandle() { if (this.fh) closed.push(key); this.fh = null; },
+    };
+    return e;
+  };
+  const l = new Lingering(2, 40, createLogger('silent'));
+  const [a, b, c] = [entry('a'), entry('b'), entry('c')];
+  l.keep(a as never);
+  l.keep(b as never);
+  t.deepEqual(closed, []);
+  l.keep(c as never);
+  t.deepEqual(closed, ['a'], 'the oldest goes when a third lingers');
+  b.readers = 1;
+  await new Promise((r) => setTimeout(r, 80));
+  t.deepEqual(closed, ['a', 'c'], 'b was opened again: its descriptor stays');
+  t.is(l.size, 0);
+  b.readers = 0;
+  l.keep(b as never);
+  l.close(b as never);
+  await new Promise((r) => setTimeout(r, 0));
+  t.deepEqual(closed, ['a', 'c', 'b']);
+});
