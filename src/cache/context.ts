@@ -17,6 +17,7 @@ import { Entry, keyOf } from './entry.js';
 import type { ForegroundGate } from './foreground.js';
 import type { KeyedLock } from './keyedLock.js';
 import type { Lingering } from './linger.js';
+import type { WriteBehind } from './writeBehind.js';
 import type { CacheOptions } from './options.js';
 import type { Timers } from './timers.js';
 import type { WritebackQueue } from './writeback.js';
@@ -41,6 +42,8 @@ export interface Ctx {
   /** Entries by id (the write-back queue's key). */
   byId: Map<number, Entry>;
   locks: KeyedLock;
+  /** Large files being written are synced as they grow (writeBehind.ts). */
+  writeBehind: WriteBehind;
   /** Descriptors of entries nobody has open, kept a moment (linger.ts). */
   linger: Lingering;
   /** Files open by users: the flusher's I/O waits for them (foreground.ts). */

@@ -21,6 +21,7 @@ import { commitSize, Handle, syncFile } from './handle.js';
 import type { CacheHandle, CacheStats, FileCache, FileState } from './interface.js';
 import { KeyedLock } from './keyedLock.js';
 import { Lingering } from './linger.js';
+import { WriteBehind } from './writeBehind.js';
 import { cacheOptions, type CacheOptions, type CacheTuning } from './options.js';
 import { recover, type RecoverReport } from './recover.js';
 import { evict, Recalls } from './residency.js';
@@ -63,6 +64,7 @@ export class DiskCache implements FileCache {
       wallNow: () => Date.now(),
       entries: new Map(), byId: new Map(), locks: new KeyedLock(),
       linger: new Lingering(LINGER_MAX, LINGER_MS, log),
+      writeBehind: new WriteBehind(log),
       foreground: new ForegroundGate(timers, opts.flushYieldMs, () => c.usage.bytes > opts.highBytes),
       counters: { evictions: 0, flushes: 0, recalls: 0 }, usage: { bytes: 0 },
       events: this.events,

@@ -221,3 +221,40 @@ test('lingering descriptors: closed after their time or when too many linger, ne
   await new Promise((r) => setTimeout(r, 0));
   t.deepEqual(closed, ['a', 'c', 'b']);
 });
+
+test('write-behind: a growing file is synced in the background every step, one sync at a time; a failed one is reported by the next sync', async (t) => {
+  const { WriteBehind } = await import('../../src/cache/writeBehind.js');
+  const { createLogger } = await import('../../src/core/index.js');
+  let syncs = 0;
+  let release: (() => void) | null = null;
+  let fail = false;
+  const entry = {
+    key: 'k', syncError: null as unknown,
+    fh: { datasync: () => { syncs++; return new Promise<void>((res, rej) => { release = () => (fail ? rej(new Error('EIO')) : res()); }); } },
+  };
+  let size = 0;
+  const w = { entry: entry as never, size: () => size };
+  const wb = new WriteBehind(createLogger('silent'), 100, 5);
+  const ticks = (n: number) => new Promise((r) => setTimeout(r, 5 * n + 10));
+  wb.add(w);
+  size = 50;
+  await ticks(3);
+  t.is(syncs, 0, 'less than a step written');
+  size = 150;
+  await ticks(3);
+  t.is(syncs, 1);
+  size = 400;
+  await ticks(3);
+  t.is(syncs, 1, 'one at a time');
+  release!();
+  await ticks(3);
+  t.is(syncs, 2);
+  fail = true;
+  release!();
+  await ticks(1);
+  t.is((entry.syncError as Error).message, 'EIO');
+  wb.remove(w);
+  size = 1000;
+  await ticks(3);
+  t.is(syncs, 2, 'nothing once the writer is gone');
+});
