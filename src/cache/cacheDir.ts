@@ -101,8 +101,8 @@ export class CacheDir {
     return { files, leftovers };
   }
 
-  /** The first `size` bytes of a cache file, as a put's source. */
-  async source(file: string, size: number, blockSize: number): Promise<ObjectSource & { close(): Promise<void> }> {
+  /** The first `size` bytes of a cache file, as a put's source; `before` is awaited before each block is read. */
+  async source(file: string, size: number, blockSize: number, before?: () => Promise<void>): Promise<ObjectSource & { close(): Promise<void> }> {
     const fh = await open(this.path(file), 'r');
     return {
       size,
@@ -111,6 +111,7 @@ export class CacheDir {
         const end = Math.min(offset + length, size);
         while (pos < end) {
           const want = Math.min(blockSize, end - pos);
+          if (before) await before();
           const buf = Buffer.allocUnsafe(want);
           const { bytesRead } = await fh.read(buf, 0, want, pos);
           if (bytesRead === 0) {

@@ -14,7 +14,10 @@ import type { Store } from '../store/index.js';
 import type { CacheDir } from './cacheDir.js';
 import type { Cleaner } from './cleaner.js';
 import { Entry, keyOf } from './entry.js';
+import type { ForegroundGate } from './foreground.js';
 import type { KeyedLock } from './keyedLock.js';
+import type { Lingering } from './linger.js';
+import type { WriteBehind } from './writeBehind.js';
 import type { CacheOptions } from './options.js';
 import type { Timers } from './timers.js';
 import type { WritebackQueue } from './writeback.js';
@@ -39,6 +42,12 @@ export interface Ctx {
   /** Entries by id (the write-back queue's key). */
   byId: Map<number, Entry>;
   locks: KeyedLock;
+  /** Large files being written are synced as they grow (writeBehind.ts). */
+  writeBehind: WriteBehind;
+  /** Descriptors of entries nobody has open, kept a moment (linger.ts). */
+  linger: Lingering;
+  /** Files open by users: the flusher's I/O waits for them (foreground.ts). */
+  foreground: ForegroundGate;
   queue: WritebackQueue<number>;
   cleaner: Cleaner<Entry>;
   counters: CacheCounters;
@@ -62,6 +71,7 @@ export function addEntry(c: Ctx, e: Entry): void {
 }
 
 export function dropEntry(c: Ctx, e: Entry): void {
+  c.linger.close(e);
   if (c.entries.get(e.key) === e) c.entries.delete(e.key);
   if (c.byId.delete(e.id)) c.usage.bytes -= e.size;
   c.queue.remove(e.id);

@@ -16,9 +16,12 @@ import { Cleaner } from './cleaner.js';
 import { entryRow, versionRow, type Ctx } from './context.js';
 import { keyOf, type Entry } from './entry.js';
 import { endGroup, flushEntry, startGroup } from './flush.js';
+import { ForegroundGate } from './foreground.js';
 import { commitSize, Handle, syncFile } from './handle.js';
 import type { CacheHandle, CacheStats, FileCache, FileState } from './interface.js';
 import { KeyedLock } from './keyedLock.js';
+import { Lingering } from './linger.js';
+import { WriteBehind } from './writeBehind.js';
 import { cacheOptions, type CacheOptions, type CacheTuning } from './options.js';
 import { recover, type RecoverReport } from './recover.js';
 import { evict, Recalls } from './residency.js';
@@ -26,6 +29,10 @@ import { fileState } from './states.js';
 import { timersOf } from './timers.js';
 import { createObject, nextVersion, truncatesInPlace } from './versions.js';
 import { WritebackQueue } from './writeback.js';
+
+/** Descriptors of closed cache files kept open, and for how long (linger.ts). */
+const LINGER_MAX = 128;
+const LINGER_MS = 2000;
 
 export interface CacheDeps {
   catalog: Catalog;
@@ -56,6 +63,9 @@ export class DiskCache implements FileCache {
       catalog: deps.catalog, store: deps.store, dir: new CacheDir(opts.dir), opts, log, timers,
       wallNow: () => Date.now(),
       entries: new Map(), byId: new Map(), locks: new KeyedLock(),
+      linger: new Lingering(LINGER_MAX, LINGER_MS, log),
+      writeBehind: new WriteBehind(log),
+      foreground: new ForegroundGate(timers, opts.flushYieldMs, () => c.usage.bytes > opts.highBytes),
       counters: { evictions: 0, flushes: 0, recalls: 0 }, usage: { bytes: 0 },
       events: this.events,
       nextId: () => ++ids,
@@ -65,7 +75,7 @@ export class DiskCache implements FileCache {
     c.queue = new WritebackQueue<number>({
       policy: { ageMs: opts.flushAgeMs, delayMs: opts.flushDelayMs, nb: opts.flushNb, bytes: opts.flushBytes, backoffBaseMs: opts.backoffBaseMs, backoffMaxMs: opts.backoffMaxMs, maxPuts: opts.maxPuts },
       timers,
-      put: (id, group) => flushEntry(c, id, `flush-${batchPrefix}-${group}`).catch((err) => {
+      put: (id, group, forced) => flushEntry(c, id, `flush-${batchPrefix}-${group}`, forced).catch((err) => {
         this.events.emit('flush-failed', c.byId.get(id)?.key, err);
         throw err;
       }),
@@ -135,6 +145,7 @@ export class DiskCache implements FileCache {
     handle.detachDirect();
     handle.closed = true;
     this.handles.delete(handle);
+    this.c.foreground.leave();
     const e = handle.entry;
     let row: ObjectRow | null = null;
     try {
@@ -147,7 +158,7 @@ export class DiskCache implements FileCache {
       } else {
         e.readers--;
       }
-      if (e.openCount === 0) await e.closeHandle();
+      if (e.openCount === 0) this.c.linger.keep(e);
       this.c.cleaner.poke();
     }
     row ??= await versionRow(this.c, e);
@@ -215,6 +226,7 @@ export class DiskCache implements FileCache {
     // A clean stop writes everything out, as an unmount of a local file system does: the
     // sizes committed below must not outlive bytes that a power cut would then lose.
     for (const e of this.c.byId.values()) await syncFile(this.c, e).catch((err) => this.c.log.warn({ err, key: e.key }, 'syncing a cache file at shutdown'));
+    await this.c.linger.closeAll();
     // Recency survives a clean restart; after a crash the order is approximate, which is all eviction needs.
     const rows = [...this.c.byId.values()].map((e) => entryRow(this.c, e));
     await this.c.catalog.upsertCacheEntries(rows).catch((err) => this.c.log.warn({ err }, 'cannot save cache access times'));
@@ -241,6 +253,7 @@ export class DiskCache implements FileCache {
     e.lastAccess = this.c.wallNow();
     const h = new Handle(this.c, e, writable, oid);
     this.handles.add(h);
+    this.c.foreground.enter();
     return h;
   }
 

@@ -22,6 +22,8 @@ export class Entry {
   unsynced = false;
   /** Bytes written since the file was last fdatasynced (close leaves them to the kernel; fsync and the flusher sync them). */
   dataUnsynced = false;
+  /** A write-behind sync failed (writeBehind.ts): the next sync reports it, as the kernel reported it to that one. */
+  syncError: unknown = null;
   /** A new name in the directory (creation, rename) not yet made durable. */
   dirUnsynced = false;
   readers = 0;

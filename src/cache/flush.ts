@@ -45,8 +45,12 @@ async function saveStates(c: Ctx, entries: Entry[]): Promise<void> {
   }
 }
 
-/** Puts one entry's version; `batch` names its group, whose puts go to the same media. */
-export async function flushEntry(c: Ctx, id: number, batch: string): Promise<PutOutcome> {
+/**
+ * Puts one entry's version; `batch` names its group, whose puts go to the
+ * same media. Unless `forced`, its I/O waits for files open by users
+ * (ForegroundGate).
+ */
+export async function flushEntry(c: Ctx, id: number, batch: string, forced = false): Promise<PutOutcome> {
   const e = c.byId.get(id);
   if (!e || (e.state !== 'dirty' && e.state !== 'flushing')) return 'done';
   if (e.state === 'dirty') e.to('flushing');
@@ -60,6 +64,7 @@ export async function flushEntry(c: Ctx, id: number, batch: string): Promise<Put
   // clean and served as is after a power loss, so its bytes and the catalog
   // must be on disk before. A catalog that lags the file with no change
   // pending (a commit failed) is fixed too.
+  if (!forced) await c.foreground.idle();
   absorbDirect(e);
   if (row.size !== e.size && e.inflight === 0) e.unsynced = true;
   const changed = e.unsynced;
@@ -75,7 +80,7 @@ export async function flushEntry(c: Ctx, id: number, batch: string): Promise<Put
   let release: (() => void) | null = null;
   try {
     if (row.size !== e.size || e.inflight > 0 || e.unsynced) throw CHANGED;
-    const source = await c.dir.source(e.file, row.size, c.store.blockSizeBytes);
+    const source = await c.dir.source(e.file, row.size, c.store.blockSizeBytes, forced ? undefined : () => c.foreground.idle());
     c.events.emit('flush-start', e.key);
     try {
       await c.store.putCopyFromSource(row, { ...c.opts.target, batch }, source, {

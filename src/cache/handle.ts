@@ -42,6 +42,7 @@ export class Handle implements CacheHandle {
     if (this.closed) return;
     this.direct = d;
     this.entry.direct.add(this);
+    if (this.writable) this.c.writeBehind.add(this);
     // A new file (or one still being written) takes even its first write direct: most small files have only that one.
     this.allowDirect();
   }
@@ -63,6 +64,7 @@ export class Handle implements CacheHandle {
     if (!this.direct) return;
     this.absorb('stop');
     this.entry.direct.delete(this);
+    this.c.writeBehind.remove(this);
     this.direct = null;
   }
 
@@ -214,6 +216,12 @@ export function commitSize(c: Ctx, e: Entry, o: { durable: boolean; attrs?: Part
 
 /** Fdatasyncs what was written since the last sync, and makes a new name durable. */
 export async function syncFile(c: Ctx, e: Entry): Promise<void> {
+  // A write-behind sync on the same descriptor took the kernel's report of a lost write: it is this sync's to report.
+  if (e.syncError) {
+    const err = e.syncError;
+    e.syncError = null;
+    throw err;
+  }
   if (e.dataUnsynced) {
     e.dataUnsynced = false;
     try {

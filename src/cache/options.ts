@@ -12,6 +12,8 @@ export interface CacheOptions {
   flushAgeMs: number;
   /** No flush of a file sooner than this after its last change, unless forced. */
   flushDelayMs: number;
+  /** The flusher's I/O waits at most this long for files open through the mount (ForegroundGate). */
+  flushYieldMs: number;
   flushNb: number;
   flushBytes: number;
   /** Where flushed files go (family, layout, tags of the copy added to their version). */
@@ -45,6 +47,8 @@ export function cacheOptions(config: Config, tuning: CacheTuning = {}): CacheOpt
   if (!(flushAgeMs >= 0)) throw new DeimosError('EINVAL', `cache.flush_age_ms = ${flushAgeMs} is invalid`, 'give milliseconds ≥ 0');
   const flushDelayMs = config.num('cache', 'flush_delay_ms');
   if (!(flushDelayMs >= 0)) throw new DeimosError('EINVAL', `cache.flush_delay_ms = ${flushDelayMs} is invalid`, 'give milliseconds ≥ 0');
+  const flushYieldMs = config.num('cache', 'flush_yield_ms');
+  if (!(flushYieldMs >= 0)) throw new DeimosError('EINVAL', `cache.flush_yield_ms = ${flushYieldMs} is invalid`, 'give milliseconds ≥ 0');
   const lytParams = parseKeyValues(config.str('cache', 'lyt_params'), 'layout parameter');
   return {
     dir: tuning.dir ?? (config.str('cache', 'dir') || homePaths(deimosHome()).cache),
@@ -53,6 +57,7 @@ export function cacheOptions(config: Config, tuning: CacheTuning = {}): CacheOpt
     lowBytes: Math.floor(sizeBytes * low / 100),
     flushAgeMs,
     flushDelayMs,
+    flushYieldMs,
     flushNb,
     flushBytes: config.size('cache', 'flush_bytes'),
     target: {

@@ -39,8 +39,11 @@ export interface WritebackPolicy {
 export interface WritebackDeps<K> {
   policy: WritebackPolicy;
   timers: Timers;
-  /** `group` numbers the group the put belongs to (its puts go to the same media). */
-  put(key: K, group: number): Promise<PutOutcome>;
+  /**
+   * `group` numbers the group the put belongs to (its puts go to the same
+   * media); `forced`: someone asked for this item (flush()), not a threshold.
+   */
+  put(key: K, group: number, forced: boolean): Promise<PutOutcome>;
   /** Told before the puts of a group start (the cache records them as flushing in one transaction). */
   onGroup?(keys: K[]): Promise<void>;
   /** Told once every put of a group is over (the cache records the outcomes in one transaction). */
@@ -66,7 +69,7 @@ interface Item<K> {
   covered: Waiter[];
 }
 
-export interface WritebackStats { queued: number; bytes: number; running: number; groups: number; puts: number; failures: number }
+export interface WritebackStats { queued: number; bytes: number; running: number; groups: number; puts: number; failures: number; picks: number }
 
 export class WritebackQueue<K> {
   private readonly items = new Map<K, Item<K>>();
@@ -77,7 +80,9 @@ export class WritebackQueue<K> {
   private readonly running = new Set<Promise<void>>();
   private stopped = false;
   private readonly loopDone: Promise<void>;
-  private readonly counters = { groups: 0, puts: 0, failures: 0 };
+  private readonly counters = { groups: 0, puts: 0, failures: 0, picks: 0 };
+  /** While the loop sleeps: the deadline it sleeps until (Infinity: until a kick); null while it runs. */
+  private sleepingUntil: number | null = null;
   /** Puts running now (at most maxPuts); the others wait in slotWaiters. */
   private active = 0;
   private readonly slotWaiters: (() => void)[] = [];
@@ -99,7 +104,7 @@ export class WritebackQueue<K> {
       this.items.set(key, item);
       this.idle.set(key, item);
     }
-    this.kick.kick();
+    this.wake(this.items.get(key));
   }
 
   /** Forgets an item (its file is gone); whoever waits for it is released. */
@@ -124,6 +129,19 @@ export class WritebackQueue<K> {
     const n = (this.holds.get(key) ?? 0) - 1;
     if (n > 0) this.holds.set(key, n);
     else this.holds.delete(key);
+    this.wake(this.items.get(key));
+  }
+
+  /**
+   * Kicks the loop after a change of `it` (or of a key it does not queue),
+   * unless the loop sleeps until a deadline at or before the earliest `it`
+   * may go: pick() looks at every idle item, and each close adds or
+   * releases one, so with delayMs (every add is ineligible for that long) a
+   * kick per close made a backlog of N files cost N² item visits.
+   */
+  private wake(it: Item<K> | undefined): void {
+    const until = this.sleepingUntil;
+    if (until !== null && (it === undefined || (!it.forced && (this.holds.has(it.key) || this.notBefore(it) >= until)))) return;
     this.kick.kick();
   }
 
@@ -179,6 +197,7 @@ export class WritebackQueue<K> {
 
   /** The group to put now, or null and the time at which to look again. */
   pick(now: number): { group: Item<K>[] } | { next: number | null } {
+    this.counters.picks++;
     const p = this.d.policy;
     const ready: Item<K>[] = [];
     let bytes = 0;
@@ -217,13 +236,19 @@ export class WritebackQueue<K> {
         continue;
       }
       const wait = r.next === null || !Number.isFinite(r.next) ? null : r.next - now;
-      await this.d.timers.waitUntilKick(wait, this.kick.next());
+      this.sleepingUntil = wait === null ? Infinity : r.next!;
+      try {
+        await this.d.timers.waitUntilKick(wait, this.kick.next());
+      } finally {
+        this.sleepingUntil = null;
+      }
     }
   }
 
   private async runGroup(group: Item<K>[]): Promise<void> {
     const groupNo = ++this.counters.groups;
     const seqs = new Map<Item<K>, number>();
+    const forced = new Set(group.filter((it) => it.forced));
     for (const it of group) {
       this.idle.delete(it.key);
       it.forced = false;
@@ -242,7 +267,7 @@ export class WritebackQueue<K> {
         if (groupError) throw groupError;
         const outcome = await this.slot(() => {
           this.counters.puts++;
-          return this.d.put(it.key, groupNo);
+          return this.d.put(it.key, groupNo, forced.has(it));
         });
         if (outcome === null) this.unstarted(it);
         else this.settle(it, outcome, seqs.get(it)!);

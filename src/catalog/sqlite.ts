@@ -74,6 +74,11 @@ export class SqliteCatalog implements Catalog {
     return this.w((c) => bulkInsertObjects(c, objects));
   }
 
+  /** Whether WAL checkpoints run on the connection's worker thread (tests). */
+  get checkpointsOffThread(): boolean {
+    return this.c.conn.checkpointsOffThread;
+  }
+
   /** Whether a commit is not yet known durable, for tests of what syncs and what does not. */
   get syncPending(): boolean {
     return this.c.conn.syncPending;

@@ -72,7 +72,10 @@ async function serve(svc: Service, cache: NonNullable<Service['cache']>, o: Moun
   const server = new CommandServer((req, ctx) => dispatch(svc, req, ctx).finally(() => vfs.invalidate()), log);
   await server.listen(svc.paths.socket);
   try {
-    const m = await mountVfs(mountpoint, vfs, log, { allowOther: o.allowOther, extra: o.fuseOptions, direct: svc.config.bool('fuse', 'direct') });
+    const spin = svc.config.str('fuse', 'spin_us');
+    const m = await mountVfs(mountpoint, vfs, log, {
+      allowOther: o.allowOther, extra: o.fuseOptions, direct: svc.config.bool('fuse', 'direct'), spinUs: spin === '' ? undefined : svc.config.num('fuse', 'spin_us'),
+    });
     let stop!: () => void;
     const stopped = new Promise<void>((r) => { stop = r; });
     svc.mount = { mountpoint, stop };

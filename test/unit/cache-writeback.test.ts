@@ -151,3 +151,110 @@ test('delayMs: an item changed less than delayMs ago waits (thresholds and all);
   t.deepEqual(f.groups, [['c']]);
   t.is(f.puts[0]!.at, 0);
 });
+
+test('with a delay, closes do not each make the flusher look at the whole backlog; items still go when due', async (t) => {
+  // A clock that moves only when the test says (the virtual clock jumps after 3 idle turns).
+  let now = 0;
+  const sleepers: (() => void)[] = [];
+  const groups: string[][] = [];
+  const q = new WritebackQueue<string>({
+    policy: { ageMs: Infinity, nb: 201, bytes: 1e9, backoffBaseMs: 500, backoffMaxMs: 1500, delayMs: 5000 },
+    timers: { now: () => now, waitUntilKick: (ms, kicked) => ms === null ? kicked : Promise.race([kicked, new Promise<void>((r) => sleepers.push(r))]) },
+    onGroup: async (keys) => { groups.push(keys); },
+    put: () => new Promise<PutOutcome>(() => undefined),
+  });
+  const turn = () => new Promise((r) => setImmediate(r));
+  q.add('first', 1);
+  await turn();
+  const before = q.stats().picks;
+  for (let i = 0; i < 200; i++) {
+    q.hold(`k${i}`);
+    q.add(`k${i}`, 1);
+    q.release(`k${i}`);
+    await turn();
+  }
+  t.true(q.stats().picks - before <= 1, `${q.stats().picks - before} looks for 200 closes`);
+  t.deepEqual(groups, []);
+  now = 5000;
+  for (const wake of sleepers.splice(0)) wake();
+  for (let i = 0; i < 5; i++) await turn();
+  t.is(groups.length, 1);
+  t.is(groups[0]!.length, 201);
+});
+
+test('with a delay, an item added while the flusher sleeps with no deadline is still put when due', async (t) => {
+  const { q, groups, turns, clock } = queue({ ageMs: Infinity, nb: 2, delayMs: 5000 });
+  await turns();
+  q.add('a', 1);
+  q.add('b', 1);
+  while (groups.length === 0) await turns(1);
+  t.deepEqual(groups, [['a', 'b']]);
+  t.is(clock.now(), 5000);
+});
+
+test('lingering descriptors: closed after their time or when too many linger, never while the entry is open again', async (t) => {
+  const { Lingering } = await import('../../src/cache/linger.js');
+  const { createLogger } = await import('../../src/core/index.js');
+  const closed: string[] = [];
+  const entry = (key: string) => {
+    const e = {
+      key, readers: 0, writers: 0, fh: {} as unknown,
+      get openCount() { return this.readers + this.writers; },
+      async closeHandle() { if (this.fh) closed.push(key); this.fh = null; },
+    };
+    return e;
+  };
+  const l = new Lingering(2, 40, createLogger('silent'));
+  const [a, b, c] = [entry('a'), entry('b'), entry('c')];
+  l.keep(a as never);
+  l.keep(b as never);
+  t.deepEqual(closed, []);
+  l.keep(c as never);
+  t.deepEqual(closed, ['a'], 'the oldest goes when a third lingers');
+  b.readers = 1;
+  await new Promise((r) => setTimeout(r, 80));
+  t.deepEqual(closed, ['a', 'c'], 'b was opened again: its descriptor stays');
+  t.is(l.size, 0);
+  b.readers = 0;
+  l.keep(b as never);
+  l.close(b as never);
+  await new Promise((r) => setTimeout(r, 0));
+  t.deepEqual(closed, ['a', 'c', 'b']);
+});
+
+test('write-behind: a growing file is synced in the background every step, one sync at a time; a failed one is reported by the next sync', async (t) => {
+  const { WriteBehind } = await import('../../src/cache/writeBehind.js');
+  const { createLogger } = await import('../../src/core/index.js');
+  let syncs = 0;
+  let release: (() => void) | null = null;
+  let fail = false;
+  const entry = {
+    key: 'k', syncError: null as unknown,
+    fh: { datasync: () => { syncs++; return new Promise<void>((res, rej) => { release = () => (fail ? rej(new Error('EIO')) : res()); }); } },
+  };
+  let size = 0;
+  const w = { entry: entry as never, size: () => size };
+  const wb = new WriteBehind(createLogger('silent'), 100, 5);
+  const ticks = (n: number) => new Promise((r) => setTimeout(r, 5 * n + 10));
+  wb.add(w);
+  size = 50;
+  await ticks(3);
+  t.is(syncs, 0, 'less than a step written');
+  size = 150;
+  await ticks(3);
+  t.is(syncs, 1);
+  size = 400;
+  await ticks(3);
+  t.is(syncs, 1, 'one at a time');
+  release!();
+  await ticks(3);
+  t.is(syncs, 2);
+  fail = true;
+  release!();
+  await ticks(1);
+  t.is((entry.syncError as Error).message, 'EIO');
+  wb.remove(w);
+  size = 1000;
+  await ticks(3);
+  t.is(syncs, 2, 'nothing once the writer is gone');
+});

@@ -253,3 +253,35 @@ test('a new file is never flushed before its writer closes it, even with flush_n
   t.like(versions[0], { version: 1, size: 1000 });
   t.deepEqual(await storeBytes(store, versions[0]!), bytes(1000));
 });
+
+test('the flusher waits for files open by users, at most flush_yield_ms; a forced flush does not', async (t) => {
+  const env = await cacheEnv(t, { virtualCache: true, config: { 'cache.flush_nb': '1', 'cache.flush_yield_ms': '2000' } });
+  const { cache, clock } = env;
+  const flushedAt: number[] = [];
+  cache.events.on('flushed', () => flushedAt.push(clock.now()));
+  // A user reads a file for a long time: the flush of another waits 2 s from the open, then goes.
+  const readMe = await writeFile(cache, 'read-me', bytes(100, 1));
+  while (flushedAt.length < 1) await next(cache, 'flushed');
+  const reader = await cache.open(readMe, { write: false, truncate: false });
+  const t0 = clock.now();
+  await writeFile(cache, 'a', bytes(100, 2));
+  while (flushedAt.length < 2) await next(cache, 'flushed');
+  t.true(flushedAt[1]! >= t0 + 2000, `flushed ${flushedAt[1]! - t0} ms after the reader opened`);
+  // Open for less than that: the flush goes as soon as the user closes.
+  await cache.close(reader);
+  const w = await cache.create('held', ATTRS);
+  const t1 = clock.now();
+  await writeFile(cache, 'b', bytes(100, 3));
+  await cache.close(w);
+  while (flushedAt.length < 3) await next(cache, 'flushed');
+  t.true(flushedAt[2]! < t1 + 2000);
+  // A forced flush does not wait.
+  const r2 = await cache.open((await env.catalog.getObject({ oid: 'a' }))!, { write: false, truncate: false });
+  const t2 = clock.now();
+  const c = await cache.create('c', ATTRS);
+  await writeAll(c, bytes(10, 4));
+  await cache.flush([(await env.catalog.getObject({ oid: 'c' }))!], { wait: true });
+  t.true(clock.now() < t2 + 2000);
+  await cache.close(c);
+  await cache.close(r2);
+});

@@ -69,7 +69,7 @@ export async function openCacheEnv(o: CacheEnvOptions = {}): Promise<CacheEnv & 
   const config = new Config({
     file: null, env: {},
     overrides: {
-      'cache.dir': join(root, 'cache'), 'cache.family': media, 'cache.flush_age_ms': '3600000', 'cache.flush_delay_ms': '0', 'cache.flush_nb': '1000',
+      'cache.dir': join(root, 'cache'), 'cache.family': media, 'cache.flush_age_ms': '3600000', 'cache.flush_delay_ms': '0', 'cache.flush_yield_ms': '0', 'cache.flush_nb': '1000',
       'cache.flush_bytes': '1G', 'store.fsync': 'false', 'store.io_block_size': '256K',
       'library.capacity_LTO9': '256M', 'library.cartridges': 'L[00000-00005]L9', 'library.drives': 'st[0-1]',
       'lrs.idle_unload_s': '0',

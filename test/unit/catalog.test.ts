@@ -226,3 +226,25 @@ test('openCatalog accepts sqlite:// URIs and creates the directory', async (t) =
   t.is(await again.getState('k'), 'v');
   await again.close();
 });
+
+test('sqlite: checkpoints run on a worker thread once a connection commits often; the log restarts and the data stays', async (t) => {
+  const file = tempFileIn();
+  const cat = (await openCatalog(file)) as SqliteCatalog;
+  const attrs = { mode: 0o40755, uid: 0, gid: 0, atime: 1, mtime: 1, ctime: 1 };
+  for (let i = 0; i < 10; i++) await cat.mkdir(`few${i}`, attrs, { durable: false });
+  t.false(cat.checkpointsOffThread, 'a few commits start no worker');
+  for (let i = 0; i < 600; i++) await cat.mkdir(`d${i}`, attrs, { durable: false });
+  t.true(cat.checkpointsOffThread);
+  const db = new Database(file);
+  t.teardown(() => db.close());
+  t.is(db.pragma('wal_autocheckpoint', { simple: true }), 1000, 'other connections keep SQLite\'s default');
+  // The worker checkpointed as the commits went: the log restarted, it holds far fewer frames than 600 commits wrote.
+  await new Promise((r) => setTimeout(r, 200));
+  await cat.mkdir('last', attrs, { durable: false });
+  const [row] = db.pragma('wal_checkpoint(PASSIVE)') as { log: number }[];
+  t.true(row!.log < 600, `${row!.log} frames in the log`);
+  await cat.close();
+  const again = await openCatalog(file);
+  t.teardown(() => again.close());
+  t.is((await again.readdir('')).length, 611);
+});

@@ -305,3 +305,13 @@ test('missing paths are cached too, until a change of the path through the Vfs o
   attrs.invalidate('behind');
   t.not(await attrs.lookup('behind'), null);
 });
+
+test('libfuse workers poll for answers only with a core to spare ([fuse] spin_us, empty by default)', async (t) => {
+  const { spinDefault } = await import('../../src/fs/mount.js');
+  const { Config } = await import('../../src/core/index.js');
+  t.is(spinDefault(1), 0);
+  t.is(spinDefault(2), 0);
+  t.is(spinDefault(4), 50);
+  t.is(new Config({ file: null, env: {} }).str('fuse', 'spin_us'), '');
+  t.is(new Config({ file: null, env: { DEIMOS_FUSE_SPIN_US: '25' } }).num('fuse', 'spin_us'), 25, 'the addon\'s own variable sets it');
+});

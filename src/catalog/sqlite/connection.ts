@@ -13,11 +13,49 @@
  * flush for its fsync, several times per small file.
  */
 import { open } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { DeimosError } from '../../core/errors.js';
 import { compilePattern } from '../base.js';
 import { migrate } from '../migrations.js';
+
+/**
+ * Checkpoints run on a worker thread with a connection of its own, every
+ * CHECKPOINT_EVERY commits: SQLite's automatic checkpoint runs inside the
+ * COMMIT that crosses 1,000 WAL pages, on the event loop, and with
+ * synchronous=NORMAL it fsyncs the WAL and then the database file there —
+ * every FUSE op waited for those fsyncs (every 100 or so commits on the
+ * mount's small files, tens of ms each when the disk is busy). A PASSIVE
+ * checkpoint never blocks writers; with synchronous=NORMAL it syncs the WAL
+ * before it copies pages and the database after, as the automatic one did,
+ * so sync() below holds as it did. The worker starts at the first
+ * CHECKPOINT_EVERY commits (a CLI command that commits a few times never
+ * starts one).
+ */
+const CHECKPOINT_EVERY = 200;
+const CHECKPOINTER = `
+const { parentPort, workerData } = require('node:worker_threads');
+const Database = require(workerData.module);
+const db = new Database(workerData.file, { timeout: workerData.busyTimeoutMs });
+db.pragma('busy_timeout = ' + workerData.busyTimeoutMs);
+db.pragma('synchronous = NORMAL');
+db.pragma('wal_autocheckpoint = 0');
+parentPort.on('message', (m) => {
+  if (m === 'close') {
+    db.close();
+    parentPort.close();
+    return;
+  }
+  try {
+    db.pragma('wal_checkpoint(PASSIVE)');
+    parentPort.postMessage(null);
+  } catch (e) {
+    parentPort.postMessage(String((e && e.message) || e));
+  }
+});
+`;
 
 export interface ConnectionOptions {
   /** Milliseconds a writer waits for another process' transaction. */
@@ -46,9 +84,15 @@ export class Connection {
   private walFile: string | null = null;
   /** Inode of the WAL whose name was last made durable (SQLite recreates the file after the last connection closes). */
   private walIno = -1;
+  /** The checkpointing worker (see CHECKPOINT_EVERY), once started; null before, and for good once it failed. */
+  private checkpointer: { worker: Worker; busy: boolean } | null = null;
+  private checkpointerFailed = false;
+  private sinceCheckpoint = 0;
+  private readonly busyTimeoutMs: number;
 
   constructor(file: string, opts: ConnectionOptions = {}) {
     const busy = opts.busyTimeoutMs ?? 5000;
+    this.busyTimeoutMs = busy;
     try {
       this.db = new Database(file, { timeout: busy, readonly: opts.readonly ?? false });
     } catch (e) {
@@ -80,6 +124,8 @@ export class Connection {
       // The name SQLite itself uses, so that sync() fsyncs the WAL it writes (also when `file` is a symlink).
       const main = (this.db.pragma('database_list') as { name: string; file: string }[]).find((d) => d.name === 'main');
       if (main?.file) this.walFile = `${main.file}-wal`;
+      // Checkpoints are the worker's (see CHECKPOINT_EVERY).
+      if (this.walFile && !opts.readonly) this.db.pragma('wal_autocheckpoint = 0');
     } catch (e) {
       this.db.close();
       throw mapSqliteError(e, `cannot open the catalog ${file}`);
@@ -106,7 +152,47 @@ export class Connection {
   write<T>(fn: () => T): T {
     const out = this.txn('BEGIN IMMEDIATE', fn);
     this.commits++;
+    if (this.walFile && ++this.sinceCheckpoint >= CHECKPOINT_EVERY) this.checkpoint();
     return out;
+  }
+
+  /** Asks the worker for a checkpoint, unless one runs; starts the worker the first time. */
+  private checkpoint(): void {
+    if (this.checkpointer?.busy) return;
+    this.sinceCheckpoint = 0;
+    if (!this.checkpointer) {
+      if (this.checkpointerFailed) return;
+      try {
+        const worker = new Worker(CHECKPOINTER, {
+          eval: true,
+          workerData: { module: createRequire(import.meta.url).resolve('better-sqlite3'), file: this.db.name, busyTimeoutMs: this.busyTimeoutMs },
+        });
+        // Not what keeps a process alive; a process that exits without close() loses nothing (the WAL is the log).
+        worker.unref();
+        const cp = { worker, busy: false };
+        worker.on('message', () => { cp.busy = false; });
+        worker.on('error', () => this.checkpointerGone());
+        worker.on('exit', () => { if (this.checkpointer === cp) this.checkpointerGone(); });
+        this.checkpointer = cp;
+      } catch {
+        this.checkpointerGone();
+        return;
+      }
+    }
+    this.checkpointer.busy = true;
+    this.checkpointer.worker.postMessage('checkpoint');
+  }
+
+  /** The worker could not start or died: SQLite checkpoints on this connection again, as by default. */
+  private checkpointerGone(): void {
+    this.checkpointer = null;
+    this.checkpointerFailed = true;
+    if (this.db.open) this.db.pragma('wal_autocheckpoint = 1000');
+  }
+
+  /** Whether checkpoints run on the worker thread now (tests). */
+  get checkpointsOffThread(): boolean {
+    return this.checkpointer !== null;
   }
 
   /** Whether a commit is not yet known durable. */
@@ -206,6 +292,10 @@ export class Connection {
   }
 
   close(): void {
+    const cp = this.checkpointer;
+    this.checkpointer = null;
+    // The worker closes its connection after any checkpoint it is running (it may then checkpoint the rest, as a last connection does).
+    cp?.worker.postMessage('close');
     if (this.db.open) this.db.close();
   }
 }
