@@ -18,6 +18,8 @@
  * - the same three with the service running (`deimos daemon`, as Phobos
  *   runs phobosd): the CLI only sends the command over the socket, and the
  *   service does the same work.
+ * - deimos put (service, no fsync): `[store] fsync = false`, the extent
+ *   left in the page cache like cp's copy: the like-for-like row against cp.
  * Operations are interleaved within each repetition so that all rows see the
  * same machine; one warm-up repetition is not counted.
  *
@@ -72,10 +74,10 @@ async function main(): Promise<void> {
     const bytes = sizeMiB * 1024 * 1024;
     const out = join(root, 'out');
     const rows = ['cp', 'cp + sync', 'fsync alone', 'dd bs=4M', 'deimos ping', 'deimos put', 'deimos get',
-      'deimos ping (service)', 'deimos put (service)', 'deimos get (service)'] as const;
+      'deimos ping (service)', 'deimos put (service)', 'deimos get (service)', 'deimos put (service, no fsync)'] as const;
     const noRatio = new Set<string>(['deimos ping', 'deimos ping (service)', 'fsync alone']);
-    const startService = async (): Promise<ChildProcess> => {
-      const d = spawn(process.execPath, [BIN, 'daemon'], { env, cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+    const startService = async (extra: Record<string, string> = {}): Promise<ChildProcess> => {
+      const d = spawn(process.execPath, [BIN, 'daemon'], { env: { ...env, ...extra }, cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
       let out = '';
       d.stdout!.setEncoding('utf8');
       while (!out.includes('service ready')) {
@@ -111,7 +113,11 @@ async function main(): Promise<void> {
       execFileSync('cmp', [src, out]);
       await rm(out);
       deimos('delete', '--hard', `bench/${r + 1}`);
-      const service = await startService();
+      const stopService = async (d: ChildProcess) => {
+        d.kill('SIGTERM');
+        if (d.exitCode === null) await once(d, 'exit');
+      };
+      let service = await startService();
       try {
         settle();
         s['deimos ping (service)'] = timed(() => deimos('ping'));
@@ -122,9 +128,13 @@ async function main(): Promise<void> {
         execFileSync('cmp', [src, out]);
         await rm(out);
         deimos('delete', '--hard', `bench/s${r + 1}`);
+        await stopService(service);
+        service = await startService({ DEIMOS_STORE_FSYNC: 'false' });
+        settle();
+        s['deimos put (service, no fsync)'] = timed(() => deimos('put', src, `bench/n${r + 1}`));
+        deimos('delete', '--hard', `bench/n${r + 1}`);
       } finally {
-        service.kill('SIGTERM');
-        if (service.exitCode === null) await once(service, 'exit');
+        await stopService(service);
       }
       if (r >= 0) for (const k of rows) t[k].push(s[k]!);
     }
