@@ -257,12 +257,11 @@ export function resolveUtime(t: FuseTimespec, now: bigint = nowNs()): bigint | u
  * libfuse2 options fuse-native has no switch for: 128 KiB requests instead of
  * 4 KiB writes (about 10x the write throughput), 64 background requests so
  * reads blocked on a recall do not stall page-cache reads of other files, and
- * use_ino so st_ino is ours, and negative_timeout so the kernel keeps a
- * missing name for 0.1 s instead of asking again (rsync looks up each name
- * right before it renames its temporary file onto it; tar and cp look up
- * before they create). Changes made through the mount update the kernel's
- * entries; one made behind its back (deimos undelete) shows within 0.1 s
- * for a missing name, as within attr_timeout (1 s) for a present one.
+ * use_ino so st_ino is ours. No negative_timeout: the kernel would keep a
+ * missing name (0.1 s tried), and a file brought back behind its back —
+ * `deimos undelete x && cat x`, `deimos put` into the mounted store — would
+ * be ENOENT for that long; the service cannot tell the kernel (libfuse2's
+ * high-level API has no entry invalidation).
  * libfuse2 rejects writeback_cache (too old), and a rejected option leaves a
  * dead mount.
  */
@@ -272,7 +271,6 @@ export const DEIMOS_FUSE_OPTIONS: readonly string[] = [
   'max_read=131072',
   'max_background=64',
   'use_ino',
-  'negative_timeout=0.1',
 ];
 
 const REJECTED_OPTIONS = /^writeback_cache\b/;
