@@ -61,7 +61,7 @@ export class SqliteCatalog implements Catalog {
     try {
       await this.c.conn.sync();
     } finally {
-      this.c.conn.close();
+      await this.c.conn.close();
     }
   }
 

@@ -35,6 +35,8 @@ import { migrate } from '../migrations.js';
  * starts one).
  */
 const CHECKPOINT_EVERY = 200;
+/** How long close() waits for the worker to close its connection. */
+const CLOSE_WAIT_MS = 10_000;
 const CHECKPOINTER = `
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.module);
@@ -291,12 +293,24 @@ export class Connection {
     return this.db.open;
   }
 
-  close(): void {
+  /**
+   * Resolves once the worker has closed its connection too: as the last
+   * connection it may checkpoint and remove the WAL, so whoever removes or
+   * copies the catalog's directory next must wait for it (a test's cleanup
+   * met ENOTEMPTY). A worker that does not stop within CLOSE_WAIT_MS is
+   * terminated; the WAL it leaves is replayed at the next open.
+   */
+  close(): Promise<void> {
     const cp = this.checkpointer;
     this.checkpointer = null;
-    // The worker closes its connection after any checkpoint it is running (it may then checkpoint the rest, as a last connection does).
-    cp?.worker.postMessage('close');
     if (this.db.open) this.db.close();
+    if (!cp) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => { void cp.worker.terminate(); }, CLOSE_WAIT_MS);
+      cp.worker.once('exit', () => { clearTimeout(timer); resolve(); });
+      // The worker closes its connection after any checkpoint it is running.
+      cp.worker.postMessage('close');
+    });
   }
 }
 
