@@ -11,22 +11,11 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 size=${1:-256}; files=${2:-2000}; reps=${3:-3}; family=${4:-tape}; ops=${5:-"write read tarx lslR rsync"}
 [ -n "${BASE:-}" ] && [ -x "$BASE/bin/deimos" ] || { echo "set BASE to a build to compare against" >&2; exit 2; }
-root=$(mktemp -d /var/tmp/deimos-fuseab.XXXXXX)
+source test/bench/mountLib.sh
+bench_root fuseab
 declare -A BIN=([mnt-A]="$BASE/bin/deimos" [mnt-B]="$PWD/bin/deimos")
-export DEIMOS_CONFIG=/dev/null DEIMOS_LOG_LEVEL=error
-cleanup() {
-  for m in "$root"/mnt-*; do fusermount -uz "$m" 2>/dev/null || true; done
-  pkill -f "rclone mount .*$root" 2>/dev/null || true
-  rm -rf "$root"
-}
-trap cleanup EXIT
 
-mkdir -p "$root/tree"
-for ((i = 0; i < files; i++)); do
-  d="$root/tree/d$((i % 50))/e$((i % 7))"; mkdir -p "$d"
-  head -c $(((i * 131) % 8192)) /dev/urandom > "$d/f$i"
-done
-tar -C "$root" -cf "$root/tree.tar" tree
+bench_tree "$files"
 
 mkdir -p "$root/native" "$root/bind-back" "$root/mnt-bindfs" "$root/rclone-back" "$root/rclone-cache" "$root/mnt-rclone"
 bindfs -o big_writes "$root/bind-back" "$root/mnt-bindfs"

@@ -10,12 +10,12 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 N=${1:-2000}; reps=${2:-4}; ops=${3:-"tarx rsync"}
 BASE=${BASE:-$PWD}
-root=$(mktemp -d /var/tmp/deimos-cpuab.XXXXXX)
-export DEIMOS_CONFIG=/dev/null DEIMOS_LOG_LEVEL=error DEIMOS_LIBRARY_TIME_SCALE=0.1
+source test/bench/mountLib.sh
+bench_root cpuab
+export DEIMOS_LIBRARY_TIME_SCALE=0.1
+# A service may still be stopping after its unmount: give it a second before the tree goes.
 trap 'for m in $root/mnt-*; do fusermount -uz $m 2>/dev/null||true; done; sleep 1; rm -rf $root 2>/dev/null || true' EXIT
-mkdir -p $root/tree
-for ((i = 0; i < N; i++)); do d="$root/tree/d$((i % 50))/e$((i % 7))"; mkdir -p "$d"; head -c $(((i * 131) % 8192)) /dev/urandom > "$d/f$i"; done
-tar -C "$root" -cf "$root/tree.tar" tree
+bench_tree "$N"
 declare -A BIN=([A]="$BASE/bin/deimos" [B]="$PWD/bin/deimos") PID
 for x in A B; do
   export DEIMOS_HOME=$root/home-$x; mkdir -p $root/mnt-$x

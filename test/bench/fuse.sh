@@ -10,23 +10,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 size=${1:-1024}; files=${2:-10000}; reps=${3:-3}; family=${4:-tape}
-root=$(mktemp -d /var/tmp/deimos-fusebench.XXXXXX)
-deimos="$PWD/bin/deimos"
-export DEIMOS_HOME=$root/home DEIMOS_CONFIG=/dev/null DEIMOS_LOG_LEVEL=error
-cleanup() {
-  for m in "$root"/mnt-*; do fusermount -uz "$m" 2>/dev/null || true; done
-  pkill -f "rclone mount .*$root" 2>/dev/null || true
-  rm -rf "$root"
-}
-trap cleanup EXIT
+source test/bench/mountLib.sh
+bench_root fusebench
+export DEIMOS_HOME=$root/home
 
-# A tree of small files, as a tarball: nested dirs, sizes 0..8 KiB.
-mkdir -p "$root/tree"
-for ((i = 0; i < files; i++)); do
-  d="$root/tree/d$((i % 50))/e$((i % 7))"; mkdir -p "$d"
-  head -c $(((i * 131) % 8192)) /dev/urandom > "$d/f$i"
-done
-tar -C "$root" -cf "$root/tree.tar" tree
+bench_tree "$files"
 
 mkdir -p "$root/native" "$root/bind-back" "$root/mnt-bindfs" "$root/rclone-back" "$root/rclone-cache" "$root/mnt-rclone" "$root/mnt-deimos" "$root/media"
 bindfs -o big_writes "$root/bind-back" "$root/mnt-bindfs"

@@ -11,7 +11,19 @@ bench_root() {
 
 bench_cleanup() {
   for m in "$root"/mnt-*; do fusermount -uz "$m" 2>/dev/null || true; done
+  pkill -f "rclone mount .*$root" 2>/dev/null || true
   rm -rf "$root"
+}
+
+# bench_tree FILES: $root/tree, FILES small files (0..8 KiB) in nested
+# directories, and the same as the tarball $root/tree.tar.
+bench_tree() {
+  mkdir -p "$root/tree"
+  for ((i = 0; i < $1; i++)); do
+    local d="$root/tree/d$((i % 50))/e$((i % 7))"; mkdir -p "$d"
+    head -c $(((i * 131) % 8192)) /dev/urandom > "$d/f$i"
+  done
+  tar -C "$root" -cf "$root/tree.tar" tree
 }
 
 # mount_deimos_dir NAME [VAR=value...]: a store of its own (DEIMOS_HOME)
