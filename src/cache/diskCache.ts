@@ -106,8 +106,10 @@ export class DiskCache implements FileCache {
     const alive = await this.c.catalog.getObject({ oid });
     if (!alive) {
       try {
-        const e = await createObject(this.c, oid, attrs, (x) => this.claim(x, true));
-        return await this.attach(e, true, oid, true);
+        const { e, row } = await createObject(this.c, oid, attrs, (x) => this.claim(x, true));
+        const h = await this.attach(e, true, oid, true);
+        h.created = row;
+        return h;
       } catch (err) {
         // Another writer created it meanwhile: without O_EXCL that is an open with O_TRUNC.
         if (!(err instanceof DeimosError && err.code === 'EEXIST') || opts.exclusive) throw err;

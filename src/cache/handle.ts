@@ -24,6 +24,7 @@ export class Handle implements CacheHandle {
   closed = false;
   /** Something was written or truncated through this handle. */
   changed = false;
+  created?: ObjectRow;
   private direct: DirectWrites | null = null;
 
   constructor(private readonly c: Ctx, readonly entry: Entry, readonly writable: boolean, readonly oid: string) {}

@@ -49,6 +49,8 @@ export interface CacheHandle {
   readonly path: string;
   readonly fd: number;
   readonly writable: boolean;
+  /** The catalog row of the object this handle's create made (not set when the create opened an existing one). */
+  readonly created?: ObjectRow;
   /** Pread/pwrite through these so the cache knows the file changed and how big it is. */
   read(buf: Buffer, length: number, position: number): Promise<number>;
   write(buf: Buffer, length: number, position: number): Promise<number>;

@@ -6,7 +6,7 @@
  * unclaimed file (removed by recover), never a version pointing nowhere.
  */
 import { randomUUID } from 'node:crypto';
-import type { PosixAttrs } from '../catalog/index.js';
+import type { ObjectRow, PosixAttrs } from '../catalog/index.js';
 import { DeimosError } from '../core/index.js';
 import { CacheDir } from './cacheDir.js';
 import { addEntry, newEntry, rekey, versionRow, type Ctx } from './context.js';
@@ -19,14 +19,15 @@ import type { Entry } from './entry.js';
  */
 export type Claim = (e: Entry) => void;
 
-/** A new object at `oid`, where nothing is alive: an empty file and a dirty version 1. */
-export async function createObject(c: Ctx, oid: string, attrs: PosixAttrs, claim: Claim): Promise<Entry> {
+/** A new object at `oid`, where nothing is alive: an empty file and a dirty version 1, and its catalog row. */
+export async function createObject(c: Ctx, oid: string, attrs: PosixAttrs, claim: Claim): Promise<{ e: Entry; row: ObjectRow }> {
   const uuid = randomUUID();
   const file = CacheDir.fileName(uuid, 1);
   // Kept open as the entry's descriptor: a small file costs one open, not two.
   const fh = await c.dir.createOpen(file);
+  let row: ObjectRow;
   try {
-    await c.catalog.createVersion({ oid, overwrite: false, attrs, expect: { uuid, version: 1 }, cache: { file }, durable: false });
+    row = await c.catalog.createVersion({ oid, overwrite: false, attrs, expect: { uuid, version: 1 }, cache: { file }, durable: false });
   } catch (e) {
     await fh.close().catch(() => undefined);
     await c.dir.remove(file).catch(() => undefined);
@@ -41,7 +42,7 @@ export async function createObject(c: Ctx, oid: string, attrs: PosixAttrs, claim
   addEntry(c, e);
   claim(e);
   c.queue.add(e.id, 0, e.dirtySinceTick);
-  return e;
+  return { e, row };
 }
 
 /**

@@ -35,6 +35,12 @@ export class AttrCache {
     return e;
   }
 
+  /** The cached entry of `path`, with no catalog query: undefined when it is not cached or cached as missing. */
+  peek(path: string): NsEntry | undefined {
+    const hit = this.lru.get(path);
+    return hit && !('absent' in hit) ? hit : undefined;
+  }
+
   /** Stores an entry an operation just produced. */
   put(path: string, e: NsEntry): void {
     this.touch(path);

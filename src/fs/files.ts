@@ -44,8 +44,10 @@ export class FileOps {
     const now = Date.now();
     const attrs: PosixAttrs = { mode: withType(mode, S_IFREG), uid: owner.uid, gid: owner.gid, atime: now, mtime: now, ctime: now };
     this.attrs.invalidate(path);
+    const since = this.attrs.snapshot();
     const h = await this.cache.create(path, attrs, { exclusive: (flags & O_EXCL) !== 0 });
-    this.attrs.invalidate(path);
+    // Cached for libfuse's getattr right after a create (unless the path changed meanwhile).
+    if (!h.created || !this.attrs.putIfUnchanged(path, { type: 'file', row: h.created }, since)) this.attrs.invalidate(path);
     return this.add({ kind: 'cache', h, uuid: h.uuid, writable: true, written: false, lastWrite: now, pending: {}, pendingGen: 0, version: h.version });
   }
 

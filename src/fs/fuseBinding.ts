@@ -71,6 +71,13 @@ export type FuseResult = number | null | undefined | Error;
 export type DoneCb = (result?: FuseResult) => void;
 export type StatCb = (result: FuseResult, stat?: FuseStat) => void;
 export type FdCb = (result: FuseResult, fd?: number) => void;
+/**
+ * Answer of an op after which libfuse2 asks getattr of the same path (the
+ * patched addon answers that getattr from `stat`, without a round trip);
+ * leave `stat` out when it is not at hand.
+ */
+export type ChangedCb = (result?: FuseResult, stat?: FuseStat) => void;
+export type CreatedCb = (result: FuseResult, fd?: number, stat?: FuseStat) => void;
 
 /**
  * Handlers. The trailing `ctx` follows the callback so that handlers written
@@ -88,12 +95,12 @@ export interface FuseOps {
   fsync?(path: string, datasync: number, fd: number, cb: DoneCb, ctx: FuseContext): void;
   fsyncdir?(path: string, datasync: number, fd: number, cb: DoneCb, ctx: FuseContext): void;
   readdir?(path: string, cb: (result: FuseResult, names?: string[], stats?: FuseStat[]) => void, ctx: FuseContext): void;
-  truncate?(path: string, size: number, cb: DoneCb, ctx: FuseContext): void;
-  ftruncate?(path: string, fd: number, size: number, cb: DoneCb, ctx: FuseContext): void;
+  truncate?(path: string, size: number, cb: ChangedCb, ctx: FuseContext): void;
+  ftruncate?(path: string, fd: number, size: number, cb: ChangedCb, ctx: FuseContext): void;
   readlink?(path: string, cb: (result: FuseResult, target?: string) => void, ctx: FuseContext): void;
-  chown?(path: string, uid: number, gid: number, cb: DoneCb, ctx: FuseContext): void;
-  chmod?(path: string, mode: number, cb: DoneCb, ctx: FuseContext): void;
-  mknod?(path: string, mode: number, dev: number, cb: DoneCb, ctx: FuseContext): void;
+  chown?(path: string, uid: number, gid: number, cb: ChangedCb, ctx: FuseContext): void;
+  chmod?(path: string, mode: number, cb: ChangedCb, ctx: FuseContext): void;
+  mknod?(path: string, mode: number, dev: number, cb: ChangedCb, ctx: FuseContext): void;
   setxattr?(path: string, name: string, value: Buffer, position: number, flags: number, cb: DoneCb, ctx: FuseContext): void;
   /** Answer cb(0, value); cb(0, null) = ENODATA. */
   getxattr?(path: string, name: string, position: number, cb: (result: FuseResult, value?: Buffer | null) => void, ctx: FuseContext): void;
@@ -109,15 +116,15 @@ export interface FuseOps {
   release?(path: string, fd: number, cb: DoneCb, ctx: FuseContext): void;
   releasedir?(path: string, fd: number, cb: DoneCb, ctx: FuseContext): void;
   /** flags: the open(2) flags of the creating call. */
-  create?(path: string, mode: number, flags: number, cb: FdCb, ctx: FuseContext): void;
+  create?(path: string, mode: number, flags: number, cb: CreatedCb, ctx: FuseContext): void;
   /** Either time may carry nsec UTIME_NOW or UTIME_OMIT: see resolveUtime. */
-  utimens?(path: string, atime: FuseTimespec, mtime: FuseTimespec, cb: DoneCb, ctx: FuseContext): void;
+  utimens?(path: string, atime: FuseTimespec, mtime: FuseTimespec, cb: ChangedCb, ctx: FuseContext): void;
   unlink?(path: string, cb: DoneCb, ctx: FuseContext): void;
   rename?(src: string, dest: string, cb: DoneCb, ctx: FuseContext): void;
   link?(existing: string, path: string, cb: DoneCb, ctx: FuseContext): void;
   /** symlink(target, path): `path` is the new link, `target` its content. */
-  symlink?(target: string, path: string, cb: DoneCb, ctx: FuseContext): void;
-  mkdir?(path: string, mode: number, cb: DoneCb, ctx: FuseContext): void;
+  symlink?(target: string, path: string, cb: ChangedCb, ctx: FuseContext): void;
+  mkdir?(path: string, mode: number, cb: ChangedCb, ctx: FuseContext): void;
   rmdir?(path: string, cb: DoneCb, ctx: FuseContext): void;
 }
 
@@ -142,6 +149,8 @@ export interface FuseOptions {
   fsname?: string;
   subtype?: string;
   debug?: boolean;
+  /** getxattr of a name without this prefix is refused (ENOTSUP) by the addon, without a call to `getxattr`. */
+  xattrPrefix?: string;
 }
 
 /** Per-thread slot counters of a mount (patched addon). */
@@ -189,13 +198,16 @@ interface FuseConstructor {
   [errno: string]: unknown;
 }
 
+/** The patch level of patches/fuse-native+2.2.6.patch this code needs (scripts/postinstall.sh checks it too). */
+export const FUSE_PATCH = 3;
+
 let loaded: FuseConstructor | undefined;
 
 /** The patched module; throws if the install did not patch and rebuild it. */
 export function fuseNative(): FuseConstructor {
   if (!loaded) {
     const Fuse = require('fuse-native') as FuseConstructor;
-    if (Fuse.DEIMOS_PATCH !== 2) {
+    if (Fuse.DEIMOS_PATCH !== FUSE_PATCH) {
       throw new Error('fuse-native is not the Deimos-patched build: run `npm ci` (postinstall: scripts/postinstall.sh)');
     }
     loaded = Fuse;

@@ -3,7 +3,7 @@
  * value or the negated errno. Decisions live in the Vfs, not here.
  */
 import { toDeimosError, type Logger } from '../core/index.js';
-import { UTIME_NOW, UTIME_OMIT, type FuseContext, type FuseOps, type FuseResult, type FuseStat, type FuseTimespec } from './fuseBinding.js';
+import { UTIME_NOW, UTIME_OMIT, type ChangedCb, type FuseContext, type FuseOps, type FuseResult, type FuseStat, type FuseTimespec } from './fuseBinding.js';
 import type { Caller, Stat, TimeArg } from './types.js';
 import type { Vfs } from './vfs.js';
 
@@ -34,6 +34,13 @@ export function fuseOps(vfs: Vfs, log: Logger): FuseOps {
   };
   const done = (op: string, path: string, work: () => Promise<unknown>, cb: (r?: FuseResult) => void) =>
     answer(op, path, work, () => cb(0), cb);
+  /** As done, for ops that libfuse follows with a getattr of `path`: the answer carries the attributes when they are at hand. */
+  const changed = (op: string, path: string, work: () => Promise<unknown>, cb: ChangedCb) =>
+    answer(op, path, work, () => cb(0, carried(path)), cb);
+  const carried = (path: string): FuseStat | undefined => {
+    const s = vfs.statNow(path);
+    return s && fuseStat(s);
+  };
 
   return {
     getattr: (path, cb) => answer('getattr', path, () => vfs.getattr(path), (s) => cb(0, fuseStat(s)), cb),
@@ -42,24 +49,24 @@ export function fuseOps(vfs: Vfs, log: Logger): FuseOps {
     readlink: (path, cb) => answer('readlink', path, () => vfs.readlink(path), (t) => cb(0, t), cb),
     statfs: (path, cb) => answer('statfs', path, () => vfs.statfs(), (s) => cb(0, s), cb),
 
-    mkdir: (path, mode, cb, ctx) => done('mkdir', path, () => vfs.mkdir(path, mode, caller(ctx)), cb),
+    mkdir: (path, mode, cb, ctx) => changed('mkdir', path, () => vfs.mkdir(path, mode, caller(ctx)), cb),
     rmdir: (path, cb, ctx) => done('rmdir', path, () => vfs.rmdir(path, caller(ctx)), cb),
-    symlink: (target, path, cb, ctx) => done('symlink', path, () => vfs.symlink(target, path, caller(ctx)), cb),
+    symlink: (target, path, cb, ctx) => changed('symlink', path, () => vfs.symlink(target, path, caller(ctx)), cb),
     unlink: (path, cb, ctx) => done('unlink', path, () => vfs.unlink(path, caller(ctx)), cb),
     rename: (src, dst, cb, ctx) => done('rename', src, () => vfs.rename(src, dst, caller(ctx)), cb),
     link: (src, dst, cb) => done('link', dst, () => vfs.link(src, dst), cb),
-    chmod: (path, mode, cb, ctx) => done('chmod', path, () => vfs.chmod(path, mode, caller(ctx)), cb),
-    chown: (path, uid, gid, cb, ctx) => done('chown', path, () => vfs.chown(path, uid, gid, caller(ctx)), cb),
-    utimens: (path, atime, mtime, cb, ctx) => done('utimens', path, () => vfs.utimens(path, timeArg(atime), timeArg(mtime), caller(ctx)), cb),
-    truncate: (path, size, cb, ctx) => done('truncate', path, () => vfs.truncate(path, size, caller(ctx)), cb),
-    mknod: (path, mode, dev, cb, ctx) => done('mknod', path, () => vfs.mknod(path, mode, dev, caller(ctx)), cb),
+    chmod: (path, mode, cb, ctx) => changed('chmod', path, () => vfs.chmod(path, mode, caller(ctx)), cb),
+    chown: (path, uid, gid, cb, ctx) => changed('chown', path, () => vfs.chown(path, uid, gid, caller(ctx)), cb),
+    utimens: (path, atime, mtime, cb, ctx) => changed('utimens', path, () => vfs.utimens(path, timeArg(atime), timeArg(mtime), caller(ctx)), cb),
+    truncate: (path, size, cb, ctx) => changed('truncate', path, () => vfs.truncate(path, size, caller(ctx)), cb),
+    mknod: (path, mode, dev, cb, ctx) => changed('mknod', path, () => vfs.mknod(path, mode, dev, caller(ctx)), cb),
 
-    create: (path, mode, flags, cb, ctx) => answer('create', path, () => vfs.create(path, mode, flags, caller(ctx)), (fd) => cb(0, fd), cb),
+    create: (path, mode, flags, cb, ctx) => answer('create', path, () => vfs.create(path, mode, flags, caller(ctx)), (fd) => cb(0, fd, carried(path)), cb),
     open: (path, flags, cb, ctx) => answer('open', path, () => vfs.open(path, flags, caller(ctx)), (fd) => cb(0, fd), cb),
     // read and write answer a byte count; the buffer is only valid until then.
     read: (path, fd, buf, len, pos, cb) => answer('read', path, () => vfs.read(fd, buf, len, pos), (n) => cb(n), (r) => cb(r as number)),
     write: (path, fd, buf, len, pos, cb) => answer('write', path, () => vfs.write(fd, buf, len, pos), (n) => cb(n), (r) => cb(r as number)),
-    ftruncate: (path, fd, size, cb) => done('ftruncate', path, () => vfs.ftruncate(fd, size), cb),
+    ftruncate: (path, fd, size, cb) => changed('ftruncate', path, () => vfs.ftruncate(fd, size), cb),
     flush: (path, fd, cb) => done('flush', path, () => vfs.flush(fd), cb),
     fsync: (path, _datasync, fd, cb) => done('fsync', path, () => vfs.fsync(fd), cb),
     fsyncdir: (path, _datasync, _fd, cb) => done('fsyncdir', path, () => vfs.fsyncdir(path), cb),

@@ -68,6 +68,8 @@ export async function mountVfs(mnt: string, vfs: Vfs, log: Logger, o: MountOptio
   process.env.DEIMOS_FUSE_SPIN_US = String(o.spinUs ?? spinDefault(availableParallelism()));
   const fuse = createFuse(mountpoint, fuseOps(vfs, log), mountOptions({
     fsname: 'deimos', subtype: 'deimos', defaultPermissions: true, allowOther: o.allowOther ?? false, extra,
+    // Only user.* attributes are stored; the kernel's security.capability before each write is refused in the addon.
+    xattrPrefix: 'user.',
   }));
   if (o.direct !== false) vfs.useDirect(fuse.direct);
   try {

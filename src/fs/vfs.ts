@@ -88,6 +88,21 @@ export class Vfs {
     }
   }
 
+  /**
+   * What getattr would answer, when that needs no catalog query (the entry
+   * is cached, as it is right after most changes); else undefined. libfuse
+   * asks getattr after every create, mkdir, symlink and attribute change:
+   * answered with this, it costs no second round trip.
+   */
+  statNow(p: string): Stat | undefined {
+    const path = catalogPath(p);
+    if (controlPart(path) !== null) return undefined;
+    const e = this.attrs.peek(path);
+    if (!e) return undefined;
+    const s = statOfEntry(e);
+    return e.type === 'file' ? this.table.overlay(s, e.row.uuid) : s;
+  }
+
   async readdir(p: string): Promise<{ names: string[]; stats: Stat[] }> {
     const path = catalogPath(p);
     const rest = controlPart(path);

@@ -8,7 +8,7 @@
 import test from 'ava';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, open, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -19,12 +19,14 @@ const env = { ...process.env, TZ: 'UTC', LC_ALL: 'C' };
 const NOBODY = 65534;
 const INO_BASE = 2 ** 40; // inode numbers above 32 bits (use_ino, 64-bit st_ino)
 const DATA_FILES = 40;
+const CARRIED_MTIME = 1_000_000_000; // 2001-09-09: what answers carrying attributes say, and getattr never does
 
 interface ServerArgs {
   bindingUrl: string;
   mnt: string;
   inoBase: number;
   dataFiles: number;
+  carriedMtime: number;
 }
 
 interface CallLog {
@@ -36,6 +38,7 @@ interface CallLog {
   flags?: number;
   atimeNsec?: number;
   mtimeNsec?: number;
+  name?: string;
 }
 
 interface ServerReport {
@@ -88,9 +91,15 @@ async function serverMain(args: ServerArgs): Promise<void> {
     blksize: 4096, blocks: Math.ceil(n.data.length / 512), atime: n.atime, mtime: n.mtime, ctime: n.ctime,
   });
   let nextFd = 10;
+  // Under /pub/carry*, creates and attribute changes answer with the
+  // attributes, and a marker mtime (CARRIED_MTIME s) that getattr never gives.
+  const carries = (path: string) => path.startsWith('/pub/carry');
+  const carried = (n: Node) => ({ ...stat(n), mtime: BigInt(args.carriedMtime) * 1_000_000_000n });
   const ops: import('../../src/fs/fuseBinding.js').FuseOps = {
     getattr(path, cb) {
       const n = nodes.get(path);
+      // (a lookup before the create finds nothing: not logged)
+      if (carries(path) && n) calls.push({ op: 'getattr', path, uid: 0, gid: 0, pid: 0 });
       return n ? cb(0, stat(n)) : cb(Errno.ENOENT);
     },
     readdir(path, cb) {
@@ -105,8 +114,8 @@ async function serverMain(args: ServerArgs): Promise<void> {
     create(path, mode, flags, cb, ctx) {
       calls.push({ op: 'create', path, uid: ctx.uid, gid: ctx.gid, pid: ctx.pid, flags });
       if (!nodes.has(parent(path))) return cb(Errno.ENOENT);
-      mk(path, mode, ctx.uid, ctx.gid);
-      return cb(0, nextFd++);
+      const n = mk(path, mode, ctx.uid, ctx.gid);
+      return carries(path) ? cb(0, nextFd++, carried(n)) : cb(0, nextFd++);
     },
     mkdir(path, mode, cb, ctx) {
       calls.push({ op: 'mkdir', path, uid: ctx.uid, gid: ctx.gid, pid: ctx.pid });
@@ -164,7 +173,7 @@ async function serverMain(args: ServerArgs): Promise<void> {
       if (!n) return cb(Errno.ENOENT);
       n.mode = (n.mode & 0o170000) | (mode & 0o7777);
       n.ctime = fb.nowNs();
-      return cb(0);
+      return carries(path) ? cb(0, carried(n)) : cb(0);
     },
     chown(path, uid, gid, cb) {
       const n = nodes.get(path);
@@ -196,6 +205,7 @@ async function serverMain(args: ServerArgs): Promise<void> {
       return cb(0);
     },
     getxattr(path, name, _position, cb) {
+      calls.push({ op: 'getxattr', path, uid: 0, gid: 0, pid: 0, name });
       const n = nodes.get(path);
       if (!n) return cb(Errno.ENOENT);
       return cb(0, n.xattrs.get(name) ?? null);
@@ -206,7 +216,7 @@ async function serverMain(args: ServerArgs): Promise<void> {
     },
   };
   const fuse = fb.createFuse(args.mnt, ops, fb.mountOptions({
-    fsname: 'deimos-test', allowOther: true, defaultPermissions: true, force: true, mkdir: true,
+    fsname: 'deimos-test', allowOther: true, defaultPermissions: true, force: true, mkdir: true, xattrPrefix: 'user.',
   }));
   const send = (m: unknown) => process.send?.(m);
   try {
@@ -268,6 +278,7 @@ test.before(async () => {
     mnt,
     inoBase: INO_BASE,
     dataFiles: DATA_FILES,
+    carriedMtime: CARRIED_MTIME,
   };
   child = spawn(process.execPath, ['--input-type=module', '-e', `(${serverMain.toString()})(${JSON.stringify(args)})`], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -346,6 +357,34 @@ test.serial('64-bit inode numbers (use_ino) and 64-bit statfs counts', async (t)
   t.is(await sh('stat', ['-c', '%i', join(mnt, 'data', 'f7')]), String(INO_BASE + 7));
   t.is(await sh('stat', ['-f', '-c', '%b %S', mnt]), `${2 ** 33} 4096`);
   t.is(await sh('stat', ['-f', '-c', '%a', mnt]), String(2 ** 32));
+});
+
+test.serial('attributes carried by a create or chmod answer the getattr libfuse makes right after, with no call to getattr', async (t) => {
+  const before = (await report()).calls.length;
+  const f = join(mnt, 'pub', 'carry-a');
+  await (await open(f, 'w')).close(); // a create, no write (a write makes the kernel ask getattr again)
+  // The kernel keeps what the create answered (attr_timeout): the carried mtime, not one from getattr.
+  t.is(await sh('stat', ['-c', '%Y', f]), String(CARRIED_MTIME));
+  await sh('chmod', ['0600', f]);
+  t.is(await sh('stat', ['-c', '%a %Y', f]), `600 ${CARRIED_MTIME}`);
+  const calls = (await report()).calls.slice(before).filter((c) => c.path === '/pub/carry-a');
+  t.deepEqual(calls.filter((c) => c.op === 'getattr'), [], 'libfuse asked getattr after create and chmod: answered from the carried attributes');
+  // Without carried attributes (every other path), libfuse's getattr reaches JS as before.
+  const g = join(mnt, 'pub', 'plain');
+  await writeFile(g, 'x');
+  await sh('chmod', ['0600', g]);
+  t.not(await sh('stat', ['-c', '%Y', g]), String(CARRIED_MTIME));
+});
+
+test.serial('getxattr outside user.* is refused in the addon (ENOTSUP) without reaching JS; user.* reaches it', async (t) => {
+  const f = join(mnt, 'pub', 'xattr-ns');
+  await writeFile(f, 'x');
+  const before = (await report()).calls.length;
+  const err = await t.throwsAsync(sh('getfattr', ['-n', 'security.capability', f]));
+  t.regex(String(err?.message), /Operation not supported/);
+  await t.throwsAsync(sh('getfattr', ['-n', 'user.none', f])); // ENODATA, from JS
+  const calls = (await report()).calls.slice(before).filter((c) => c.op === 'getxattr');
+  t.deepEqual(calls.map((c) => c.name), ['user.none']);
 });
 
 test.serial('user xattrs round-trip (size query, then value)', async (t) => {
