@@ -273,11 +273,6 @@ export class Vfs {
     return this.files.ftruncate(fd, size);
   }
 
-  /** close(2) of one descriptor: the data is already in the cache file, release finishes the version. */
-  async flush(fd: number): Promise<void> {
-    this.table.get(fd);
-  }
-
   fsync(fd: number): Promise<void> {
     return this.files.fsync(fd);
   }
