@@ -9,6 +9,12 @@
 import { LRUCache } from 'lru-cache';
 import type { Catalog, NsEntry } from '../catalog/index.js';
 
+/** Told of every change, so that a copy of the answers elsewhere (the mount's addon) forgets them too. Catalog paths. */
+export interface AttrListener {
+  changed(path: string): void;
+  changedTree(dir: string): void;
+}
+
 const TOUCHED_MAX = 50_000;
 /** A path looked up and found missing: rsync and tar ask for each name before they create it, some twice. */
 const ABSENT = { absent: true } as const;
@@ -21,9 +27,17 @@ export class AttrCache {
   private touched = new Map<string, number>();
   /** Changes at or before this generation are forgotten (a subtree dropped, or `touched` cleared). */
   private forgottenAt = 0;
+  private listener: AttrListener | null = null;
+
+  readonly ttlMs: number;
 
   constructor(private readonly catalog: Catalog, opts: { max?: number; ttlMs?: number } = {}) {
-    this.lru = new LRUCache({ max: opts.max ?? 20_000, ttl: opts.ttlMs ?? 1000 });
+    this.ttlMs = opts.ttlMs ?? 1000;
+    this.lru = new LRUCache({ max: opts.max ?? 20_000, ttl: this.ttlMs });
+  }
+
+  listen(l: AttrListener | null): void {
+    this.listener = l;
   }
 
   async lookup(path: string): Promise<NsEntry | null> {
@@ -45,6 +59,7 @@ export class AttrCache {
   put(path: string, e: NsEntry): void {
     this.touch(path);
     this.lru.set(path, e);
+    this.listener?.changed(path);
   }
 
   /**
@@ -77,6 +92,7 @@ export class AttrCache {
     for (const p of paths) {
       this.touch(p);
       this.lru.delete(p);
+      this.listener?.changed(p);
     }
     this.generation++;
   }
@@ -85,6 +101,7 @@ export class AttrCache {
   invalidateTree(dir: string): void {
     this.generation++;
     this.forgottenAt = this.generation;
+    this.listener?.changedTree(dir);
     if (dir === '') {
       this.lru.clear();
       return;
@@ -97,6 +114,7 @@ export class AttrCache {
     this.generation++;
     this.forgottenAt = this.generation;
     this.lru.clear();
+    this.listener?.changedTree('');
   }
 
   private touch(path: string): void {

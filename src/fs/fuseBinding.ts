@@ -69,7 +69,11 @@ export interface FuseStatfs {
 export type FuseResult = number | null | undefined | Error;
 
 export type DoneCb = (result?: FuseResult) => void;
-export type StatCb = (result: FuseResult, stat?: FuseStat) => void;
+/**
+ * `keep`: AttrMirror.token() when the answer (attributes, or ENOENT) may
+ * answer later getattrs of the path in the addon (see AttrMirror).
+ */
+export type StatCb = (result: FuseResult, stat?: FuseStat, keep?: number) => void;
 export type FdCb = (result: FuseResult, fd?: number) => void;
 /**
  * Answer of an op after which libfuse2 asks getattr of the same path (the
@@ -151,6 +155,8 @@ export interface FuseOptions {
   debug?: boolean;
   /** getxattr of a name without this prefix is refused (ENOTSUP) by the addon, without a call to `getxattr`. */
   xattrPrefix?: string;
+  /** > 0: the addon keeps getattr answers marked `keep` this long (see AttrMirror). */
+  attrCacheMs?: number;
 }
 
 /** Per-thread slot counters of a mount (patched addon). */
@@ -179,6 +185,20 @@ export interface DirectPath {
   close(fh: number): DirectCounts | null;
 }
 
+/**
+ * The addon's attribute cache: getattr answers passed with `keep` answer
+ * later getattrs of the same path on the libfuse thread, until they expire
+ * or are forgotten. Whoever changes what a path shows must forget it first;
+ * an answer decided before a forget is not kept (the token says how many
+ * forgets its decision saw). Paths are the mount's ('/a/b').
+ */
+export interface AttrMirror {
+  forget(path: string): void;
+  /** `dir` and everything below it ('/': everything). */
+  forgetTree(dir: string): void;
+  token(): number;
+}
+
 interface FuseInstance {
   mount(cb: (err: Error | null) => void): void;
   unmount(cb: (err: Error | null) => void): void;
@@ -186,6 +206,8 @@ interface FuseInstance {
   directOpen(fh: number, fd: number): boolean;
   directTake(fh: number, stop: boolean, limit?: number): DirectCounts | null;
   directClose(fh: number): DirectCounts | null;
+  attrForget(path: string, tree: boolean): void;
+  attrToken(): number;
   _fuseOptions(): string;
 }
 
@@ -199,7 +221,7 @@ interface FuseConstructor {
 }
 
 /** The patch level of patches/fuse-native+2.2.6.patch this code needs (scripts/postinstall.sh checks it too). */
-export const FUSE_PATCH = 3;
+export const FUSE_PATCH = 4;
 
 let loaded: FuseConstructor | undefined;
 
@@ -323,6 +345,7 @@ export interface FuseMount {
   unmount(): Promise<void>;
   threadStats(): FuseThreadStats;
   readonly direct: DirectPath;
+  readonly attrs: AttrMirror;
 }
 
 /** Creates (does not mount) a filesystem served by `ops` at `mountpoint`. */
@@ -338,6 +361,11 @@ export function createFuse(mountpoint: string, ops: FuseOps, opts: FuseOptions =
       open: (fh, fd) => fuse.directOpen(fh, fd),
       take: (fh, stop, limit) => fuse.directTake(fh, stop, limit),
       close: (fh) => fuse.directClose(fh),
+    },
+    attrs: {
+      forget: (path) => fuse.attrForget(path, false),
+      forgetTree: (dir) => fuse.attrForget(dir, true),
+      token: () => fuse.attrToken(),
     },
   };
 }

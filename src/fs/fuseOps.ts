@@ -3,7 +3,7 @@
  * value or the negated errno. Decisions live in the Vfs, not here.
  */
 import { toDeimosError, type Logger } from '../core/index.js';
-import { UTIME_NOW, UTIME_OMIT, type ChangedCb, type FuseContext, type FuseOps, type FuseResult, type FuseStat, type FuseTimespec } from './fuseBinding.js';
+import { Errno, UTIME_NOW, UTIME_OMIT, type ChangedCb, type FuseContext, type StatCb, type FuseOps, type FuseResult, type FuseStat, type FuseTimespec } from './fuseBinding.js';
 import type { Caller, Stat, TimeArg } from './types.js';
 import type { Vfs } from './vfs.js';
 
@@ -34,6 +34,13 @@ export function fuseOps(vfs: Vfs, log: Logger): FuseOps {
   };
   const done = (op: string, path: string, work: () => Promise<unknown>, cb: (r?: FuseResult) => void) =>
     answer(op, path, work, () => cb(0), cb);
+  /** Answers with the attributes, or ENOENT, and whether the addon may keep the answer (Vfs.keepToken). */
+  const getattr = (op: string, path: string, cb: StatCb) => {
+    const since = vfs.attrs.snapshot();
+    answer(op, path, () => vfs.getattr(path), (s) => cb(0, fuseStat(s), vfs.keepToken(path, since, true)), (r) => {
+      cb(r, undefined, r === Errno.ENOENT ? vfs.keepToken(path, since, false) : undefined);
+    });
+  };
   /** As done, for ops that libfuse follows with a getattr of `path`: the answer carries the attributes when they are at hand. */
   const changed = (op: string, path: string, work: () => Promise<unknown>, cb: ChangedCb) =>
     answer(op, path, work, () => cb(0, carried(path)), cb);
@@ -43,8 +50,8 @@ export function fuseOps(vfs: Vfs, log: Logger): FuseOps {
   };
 
   return {
-    getattr: (path, cb) => answer('getattr', path, () => vfs.getattr(path), (s) => cb(0, fuseStat(s)), cb),
-    fgetattr: (path, _fd, cb) => answer('fgetattr', path, () => vfs.getattr(path), (s) => cb(0, fuseStat(s)), cb),
+    getattr: (path, cb) => getattr('getattr', path, cb),
+    fgetattr: (path, _fd, cb) => getattr('fgetattr', path, cb),
     readdir: (path, cb) => answer('readdir', path, () => vfs.readdir(path), (r) => cb(0, r.names, r.stats.map(fuseStat)), cb),
     readlink: (path, cb) => answer('readlink', path, () => vfs.readlink(path), (t) => cb(0, t), cb),
     statfs: (path, cb) => answer('statfs', path, () => vfs.statfs(), (s) => cb(0, s), cb),

@@ -70,8 +70,11 @@ export async function mountVfs(mnt: string, vfs: Vfs, log: Logger, o: MountOptio
     fsname: 'deimos', subtype: 'deimos', defaultPermissions: true, allowOther: o.allowOther ?? false, extra,
     // Only user.* attributes are stored; the kernel's security.capability before each write is refused in the addon.
     xattrPrefix: 'user.',
+    // As long as the service's own attribute cache keeps an entry.
+    attrCacheMs: vfs.attrs.ttlMs,
   }));
   if (o.direct !== false) vfs.useDirect(fuse.direct);
+  vfs.useAttrMirror(fuse.attrs);
   try {
     await fuse.mount();
   } catch (e) {

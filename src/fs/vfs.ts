@@ -12,7 +12,7 @@ import type { NsEntry, ObjectRow, PosixAttrs } from '../catalog/index.js';
 import { AttrCache } from './attrCache.js';
 import { ControlTree } from './control.js';
 import { FileOps } from './files.js';
-import type { DirectPath } from './fuseBinding.js';
+import type { AttrMirror, DirectPath } from './fuseBinding.js';
 import { OpenFiles } from './handles.js';
 import { baseName, catalogPath, CONTROL, controlPart, parentPath, refuseControl } from './paths.js';
 import { chmodPatch, chownPatch, utimensPatch } from './setattr.js';
@@ -31,6 +31,7 @@ export class Vfs {
   private readonly xattrs: Xattrs;
   /** Work answered at once and finished later: releases, atime updates. */
   private readonly background = new Set<Promise<void>>();
+  private mirror: AttrMirror | null = null;
 
   constructor(private readonly deps: VfsDeps) {
     this.attrs = new AttrCache(deps.catalog, { ttlMs: deps.attrTtlMs });
@@ -51,6 +52,31 @@ export class Vfs {
   /** Files opened from now on have their data served by `d` (the mount's direct path, see fuseBinding). */
   useDirect(d: DirectPath | null): void {
     this.files.useDirect(d);
+  }
+
+  /** getattr answers may be kept by `m` (the mount's addon), which then forgets each path the attribute cache drops. */
+  useAttrMirror(m: AttrMirror | null): void {
+    this.mirror = m;
+    const mountPath = (p: string) => '/' + p;
+    this.attrs.listen(m && { changed: (p) => m.forget(mountPath(p)), changedTree: (d) => m.forgetTree(mountPath(d)) });
+  }
+
+  /**
+   * For a getattr of `p` begun at attribute generation `since` (attrs.snapshot())
+   * that found the path or not: the mirror's token when its answer may be
+   * kept, else undefined. Not when anything changed meanwhile, not under
+   * /.deimos (computed views), and not a file open for writing (the direct
+   * path changes its size with no call here).
+   */
+  keepToken(p: string, since: number, found: boolean): number | undefined {
+    if (!this.mirror || this.attrs.snapshot() !== since) return undefined;
+    const path = catalogPath(p);
+    if (controlPart(path) !== null) return undefined;
+    if (found) {
+      const e = this.attrs.peek(path);
+      if (!e || (e.type === 'file' && this.table.writersOf(e.row.uuid).length > 0)) return undefined;
+    }
+    return this.mirror.token();
   }
 
   /** Forgets cached attributes (the catalog was changed by someone else, e.g. a CLI command). */
@@ -248,6 +274,8 @@ export class Vfs {
     const rest = controlPart(path);
     if (rest === null) {
       const e = await this.attrs.lookup(path);
+      // Attributes kept from before (see keepToken) must not outlive the first write.
+      if ((flags & O_ACCMODE) !== 0) this.attrs.invalidate(path);
       const fd = await this.files.open(path, e, flags);
       if ((flags & O_ACCMODE) === 0 && e?.type === 'file') this.accessed(e.row);
       return fd;

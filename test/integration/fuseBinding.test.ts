@@ -76,6 +76,7 @@ async function serverMain(args: ServerArgs): Promise<void> {
   mk('/', 0o40755, 0, 0, 1n);
   mk('/pub', 0o41777); // writable by anyone, like /tmp
   mk('/data', 0o40755);
+  mk('/pub/kept-file', 0o100644);
   for (let i = 0; i < args.dataFiles; i++) {
     mk(`/data/f${i}`, 0o100644, 0, 0, BigInt(args.inoBase) + BigInt(i)).data = Buffer.alloc(256 * 1024, 97 + (i % 26));
   }
@@ -100,6 +101,14 @@ async function serverMain(args: ServerArgs): Promise<void> {
       const n = nodes.get(path);
       // (a lookup before the create finds nothing: not logged)
       if (carries(path) && n) calls.push({ op: 'getattr', path, uid: 0, gid: 0, pid: 0 });
+      // Under /pub/kept*, answers may be kept by the addon; /pub/kept-late
+      // decides so, then forgets another path before it answers: not kept.
+      if (path.startsWith('/pub/kept')) {
+        calls.push({ op: 'getattr', path, uid: 0, gid: 0, pid: 0 });
+        const token = fuse.attrs.token();
+        if (path.startsWith('/pub/kept-late')) fuse.attrs.forget('/pub/unrelated');
+        return n ? cb(0, stat(n), token) : cb(Errno.ENOENT, undefined, token);
+      }
       return n ? cb(0, stat(n)) : cb(Errno.ENOENT);
     },
     readdir(path, cb) {
@@ -217,6 +226,7 @@ async function serverMain(args: ServerArgs): Promise<void> {
   };
   const fuse = fb.createFuse(args.mnt, ops, fb.mountOptions({
     fsname: 'deimos-test', allowOther: true, defaultPermissions: true, force: true, mkdir: true, xattrPrefix: 'user.',
+    attrCacheMs: 60_000,
   }));
   const send = (m: unknown) => process.send?.(m);
   try {
@@ -230,6 +240,9 @@ async function serverMain(args: ServerArgs): Promise<void> {
     if (m === 'report') {
       const report: ServerReport = { calls, stats: fuse.threadStats(), rss: process.memoryUsage().rss };
       send(report);
+    } else if (m.startsWith('forget ')) {
+      fuse.attrs.forget(m.slice('forget '.length));
+      send({ forgot: true });
     } else if (m === 'exit') {
       fuse.unmount().finally(() => process.exit(0));
     }
@@ -374,6 +387,29 @@ test.serial('attributes carried by a create or chmod answer the getattr libfuse 
   await writeFile(g, 'x');
   await sh('chmod', ['0600', g]);
   t.not(await sh('stat', ['-c', '%Y', g]), String(CARRIED_MTIME));
+});
+
+test.serial('kept getattr answers (attributes and ENOENT) answer again in the addon until forgotten; one decided before a forget is not kept', async (t) => {
+  const gets = async (path: string) => (await report()).calls.filter((c) => c.op === 'getattr' && c.path === path).length;
+  const missing = join(mnt, 'pub', 'kept-missing');
+  // The kernel keeps no negative entry (no negative_timeout): each stat asks.
+  for (let i = 0; i < 3; i++) await t.throwsAsync(sh('stat', [missing]));
+  t.is(await gets('/pub/kept-missing'), 1, 'ENOENT answered once by JS, then by the addon');
+  child!.send('forget /pub/kept-missing');
+  await nextMessage(child!);
+  await t.throwsAsync(sh('stat', [missing]));
+  t.is(await gets('/pub/kept-missing'), 2, 'forgotten: asked again');
+
+  for (let i = 0; i < 3; i++) await t.throwsAsync(sh('stat', [join(mnt, 'pub', 'kept-late')]));
+  t.is(await gets('/pub/kept-late'), 3, 'a forget between the decision and the answer: never kept');
+
+  const file = join(mnt, 'pub', 'kept-file');
+  const mode = await sh('stat', ['-c', '%a %s', file]);
+  const once = await gets('/pub/kept-file');
+  // Past the kernel's own attr_timeout (1 s), the kernel asks again: the addon answers.
+  await new Promise((r) => setTimeout(r, 1300));
+  t.is(await sh('stat', ['-c', '%a %s', file]), mode);
+  t.is(await gets('/pub/kept-file'), once);
 });
 
 test.serial('getxattr outside user.* is refused in the addon (ENOTSUP) without reaching JS; user.* reaches it', async (t) => {
