@@ -176,6 +176,21 @@ test('tour: a rotation of the position order is scored as reading it would cost 
   t.is(bestRotation(0, holes, cost).k, 0);
 });
 
+test('cost order: with a read in flight, the planned seconds count from where it ends (its locate is not counted twice)', (t) => {
+  const items = sparse(12, 7);
+  const order = new PlannedOrder(cost);
+  for (const r of items) order.add(r);
+  const first = order.next(0, 0)!;
+  order.remove(first.id); // granted: in flight, the drive's head still at 0
+  const end = first.position + first.size;
+  const fromEnd = order.plannedS(end);
+  t.true(fromEnd > 0);
+  t.is(order.plannedS(0), fromEnd, 'from the in-flight read\'s end, not from the head it left');
+  // Once the next read is asked for, from the head given.
+  order.next(end, 0);
+  t.is(order.plannedS(end), fromEnd);
+});
+
 test('policies: every name is known, unknown ones are EINVAL', (t) => {
   for (const p of POLICY_NAMES) {
     t.true(isPolicyName(p));

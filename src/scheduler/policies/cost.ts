@@ -263,25 +263,28 @@ export class PlannedOrder implements MediumOrder {
     return r.k !== r.k0;
   }
 
-  /** Seconds to read the queue from `head` along the current plan, without replanning (0 without a plan). */
+  /**
+   * Seconds to read the queue from `head` along the current plan, without
+   * replanning (0 without a plan). With a read in flight, from where it
+   * ends: the drive's head is still where it started, and the locate to it
+   * is the caller's to count (othersS in dispatch.ts) — from the old head
+   * the first planned read would count that locate a second time.
+   */
   plannedS(head: number): number {
-    if (this.plan === null) return 0;
-    let s = 0;
-    let at = head;
-    for (const r of this.plan) {
-      s += this.cost.locate(at, r.position) + this.cost.transfer(r.size);
-      at = r.position + r.size;
-    }
-    return s;
+    return this.plan === null ? 0 : this.pathS(this.expected ?? head, this.plan);
   }
 
   /** Seconds to read the whole queue from `head` along the current plan. */
   estimate(head: number): number {
     if (this.items.size === 0) return 0;
     if (this.stale(head)) this.replan(head);
+    return this.pathS(head, this.plan!);
+  }
+
+  private pathS(head: number, order: readonly PendingRead[]): number {
     let s = 0;
     let at = head;
-    for (const r of this.plan!) {
+    for (const r of order) {
       s += this.cost.locate(at, r.position) + this.cost.transfer(r.size);
       at = r.position + r.size;
     }
