@@ -176,6 +176,31 @@ test('tour: a rotation of the position order is scored as reading it would cost 
   t.is(bestRotation(0, holes, cost).k, 0);
 });
 
+test('cost order: the estimate of a run it would rather start further along is that longer path (what LPT loads by)', (t) => {
+  // A run from wrap 1 (backward) at 30% of the tape from BOT to wrap 2 at
+  // 90%: starting on wrap 2, next to BOT, serves most of it sooner, but the
+  // locate back to the skipped start is longer than the one it saves.
+  const wrap = CAP / 280;
+  const items: PendingRead[] = Array.from({ length: 48 }, (_, id) => ({ id, position: 1.7 * wrap + id * 1.6e9, size: 1.6e9, arrivalMs: 0 }));
+  const order = new PlannedOrder(cost);
+  for (const r of items) order.add(r);
+  const spin = bestRotation(0, items, cost);
+  t.not(spin.k, spin.k0);
+  const path = (o: readonly PendingRead[]): number => {
+    let at = 0;
+    let sum = 0;
+    for (const r of o) { sum += cost.locate(at, r.position) + cost.transfer(r.size); at = r.position + r.size; }
+    return sum;
+  };
+  const rotatedS = path(spin.order);
+  t.true(rotatedS > path(items), 'the rotation is the longer path');
+  t.true(Math.abs(order.estimate(0) - rotatedS) < 1e-6, `${order.estimate(0)} vs ${rotatedS}`);
+  // With holes nothing is put off: the plan's own path.
+  const holes = new PlannedOrder(cost);
+  for (const r of items.filter((_, i) => i % 2 === 0)) holes.add(r);
+  t.true(Math.abs(holes.estimate(0) - path(items.filter((_, i) => i % 2 === 0))) < 1e-6);
+});
+
 test('cost order: with a read in flight, the planned seconds count from where it ends (its locate is not counted twice)', (t) => {
   const items = sparse(12, 7);
   const order = new PlannedOrder(cost);

@@ -52,7 +52,8 @@ const HOLD_FIXED = JOIN_FIXED;
  *   traces, where the cartridges asked first keep receiving requests that
  *   then ride along.) When every queue gets a drive at once, the longest
  *   job first: loads share the robot, and the longest started last would
- *   set the makespan.
+ *   set the makespan. A run it would rather start further along counts at
+ *   that longer length (PlannedOrder.estimate).
  * - The drive given up for a new cartridge is the one that frees soonest
  *   (shortest rewind + unload).
  * - Gathering (`io_sched.read_gather_s`): before an unmounted medium takes
@@ -274,12 +275,23 @@ export class PlannedOrder implements MediumOrder {
     return this.plan === null ? 0 : this.pathS(this.expected ?? head, this.plan);
   }
 
-  /** Seconds to read the whole queue from `head` along the current plan. */
+  /**
+   * Seconds to read the whole queue from `head` (a load: the queue waits for
+   * a drive), for the choice of what to load (mediumValue's LPT). A run the
+   * plan would rather start further along (bestRotation, with nobody else
+   * waiting: every queue gets a drive when LPT is used) counts at that
+   * longer length: it is only read so if it still ends before the other
+   * drives (replan), so the longest such job is loaded first and has the
+   * room to (restore-at-once: R00000 goes before R00001 and both rotate).
+   */
   estimate(head: number): number {
     if (this.items.size === 0) return 0;
     if (this.stale(head)) this.replan(head);
-    return this.pathS(head, this.plan!);
+    const s = this.pathS(head, this.plan!);
+    const spin = bestRotation(head, [...this.items.values()], this.cost);
+    return spin.k === spin.k0 ? s : Math.max(s, this.pathS(head, spin.order));
   }
+
 
   private pathS(head: number, order: readonly PendingRead[]): number {
     let s = 0;
