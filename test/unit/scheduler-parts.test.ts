@@ -216,6 +216,17 @@ test('cost order: with a read in flight, the planned seconds count from where it
   t.is(order.plannedS(end), fromEnd);
 });
 
+test('cost policy: the cold start waits until the burst pauses, at most cold_gather_s after its first request', (t) => {
+  const p = createPolicy('cost', { ageingMs: 1_800_000, readGatherMs: 2000, coldGatherMs: 5000, coldQuietMs: 20 });
+  t.is(p.coldGatherMs!(1000, 1000, 1000), 20, 'one request: the quiet after it');
+  t.is(p.coldGatherMs!(1000, 1010, 1005), 15, 'the latest request 5 ms ago');
+  t.is(p.coldGatherMs!(1000, 1030, 1005), 0, 'quiet for 25 ms: load');
+  t.is(p.coldGatherMs!(1000, 5990, 5990), 10, 'still coming: until 5 s after the first');
+  t.is(p.coldGatherMs!(1000, 6000, 6000), 0);
+  t.is(createPolicy('cost', { ageingMs: 1_800_000 }).coldGatherMs!(1000, 1000, 1000), 0, 'off without cold_gather_s');
+  for (const n of POLICY_NAMES.filter((x) => x !== 'cost')) t.is(createPolicy(n, { ageingMs: 1 }).coldGatherMs, undefined, `${n} loads at once`);
+});
+
 test('policies: every name is known, unknown ones are EINVAL', (t) => {
   for (const p of POLICY_NAMES) {
     t.true(isPolicyName(p));

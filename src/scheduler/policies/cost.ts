@@ -64,7 +64,14 @@ const HOLD_FIXED = JOIN_FIXED;
  *   calls first), so the first request of a burst would otherwise evict a
  *   cartridge whose own requests are a few ms behind, and both are mounted
  *   twice. A load costs ~17 s and an unload ~30 s: a second or two of
- *   gathering is cheap. An empty drive is taken at once (dispatch.ts).
+ *   gathering is cheap. An empty drive is taken at once (dispatch.ts),
+ *   unless every drive is (below).
+ * - Cold start (`io_sched.cold_gather_s`, `cold_quiet_s`): with no cartridge
+ *   in any drive and the robot idle, the first load waits until read
+ *   requests pause for cold_quiet_s, at most cold_gather_s after the first
+ *   (tape/coldStart.ts). A restore asked for file by file, ms apart, is
+ *   known by then, and the longest job goes first instead of the first
+ *   asked for. Writes never wait for it.
  */
 export interface CostPolicyOptions extends PolicyOptions {
   /** A burst is over when no request came for this long (ms); default a quarter of the window. */
@@ -76,6 +83,8 @@ export interface CostPolicyOptions extends PolicyOptions {
 export function costPolicy(opts: CostPolicyOptions): ReadPolicy {
   const maxGatherMs = opts.maxGatherMs ?? opts.readGatherMs ?? 0;
   const quietMs = opts.quietMs ?? maxGatherMs / 4;
+  const maxColdMs = opts.coldGatherMs ?? 0;
+  const coldQuietMs = opts.coldQuietMs ?? 0;
   return {
     name: 'cost',
     grouped: true,
@@ -94,6 +103,13 @@ export function costPolicy(opts: CostPolicyOptions): ReadPolicy {
       // be evicted may be the one whose requests are still coming.
       const untilQuiet = Math.max(q.newestMs, lastReadMs) + quietMs - nowMs;
       const untilMax = q.oldestMs + maxGatherMs - nowMs;
+      return Math.max(0, Math.min(untilQuiet, untilMax));
+    },
+    coldGatherMs: (oldestMs: number, nowMs: number, lastReadMs: number) => {
+      // Until requests pause (a client asking for a restore's files back
+      // to back sends them ms apart), at most maxColdMs after the first.
+      const untilQuiet = lastReadMs + coldQuietMs - nowMs;
+      const untilMax = oldestMs + maxColdMs - nowMs;
       return Math.max(0, Math.min(untilQuiet, untilMax));
     },
     evictionCost: (d) => d.unmountS,
@@ -291,7 +307,6 @@ export class PlannedOrder implements MediumOrder {
     const spin = bestRotation(head, [...this.items.values()], this.cost);
     return spin.k === spin.k0 ? s : Math.max(s, this.pathS(head, spin.order));
   }
-
 
   private pathS(head: number, order: readonly PendingRead[]): number {
     let s = 0;
