@@ -26,6 +26,8 @@ export const OPTIONS: readonly OptionSpec[] = [
   { section: 'io_sched', key: 'policy', default: 'cost', help: 'read ordering policy (fifo|grouped-fifo|grouped-sorted|nearest|cost)' },
   { section: 'io_sched', key: 'ageing_s', default: '1800', help: 'a queued request older than this is served before any newer one' },
   { section: 'io_sched', key: 'read_gather_s', default: '2', help: 'cost policy: before a cartridge takes a drive from another, gather its burst of reads until none came for a quarter of this, at most this long (simulated seconds; 0: off)' },
+  { section: 'io_sched', key: 'cold_gather_s', default: '5', help: 'cost policy: with no cartridge in any drive and the robot idle, the first read load waits for its burst until no read came for cold_quiet_s, at most this long after the first, so that the longest job goes first (simulated seconds; 0: off)' },
+  { section: 'io_sched', key: 'cold_quiet_s', default: '0.02', help: 'cost policy: the burst cold_gather_s waits for is over when no read came for this long (simulated seconds)' },
   { section: 'io_sched', key: 'counters_save_s', default: '60', help: 'save the scheduler counters (kept across restarts) this often, in wall-clock seconds, if they changed; also at stop (0: only at stop)' },
   { section: 'io_sched', key: 'fair_share_min', default: '', help: 'per model minimum drives per request type, e.g. LTO9=read:1,write:1,format:0' },
   { section: 'io_sched', key: 'fair_share_max', default: '', help: 'per model maximum drives per request type, e.g. LTO9=read:4,write:2,format:1' },

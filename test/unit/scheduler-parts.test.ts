@@ -176,6 +176,57 @@ test('tour: a rotation of the position order is scored as reading it would cost 
   t.is(bestRotation(0, holes, cost).k, 0);
 });
 
+test('cost order: the estimate of a run it would rather start further along is that longer path (what LPT loads by)', (t) => {
+  // A run from wrap 1 (backward) at 30% of the tape from BOT to wrap 2 at
+  // 90%: starting on wrap 2, next to BOT, serves most of it sooner, but the
+  // locate back to the skipped start is longer than the one it saves.
+  const wrap = CAP / 280;
+  const items: PendingRead[] = Array.from({ length: 48 }, (_, id) => ({ id, position: 1.7 * wrap + id * 1.6e9, size: 1.6e9, arrivalMs: 0 }));
+  const order = new PlannedOrder(cost);
+  for (const r of items) order.add(r);
+  const spin = bestRotation(0, items, cost);
+  t.not(spin.k, spin.k0);
+  const path = (o: readonly PendingRead[]): number => {
+    let at = 0;
+    let sum = 0;
+    for (const r of o) { sum += cost.locate(at, r.position) + cost.transfer(r.size); at = r.position + r.size; }
+    return sum;
+  };
+  const rotatedS = path(spin.order);
+  t.true(rotatedS > path(items), 'the rotation is the longer path');
+  t.true(Math.abs(order.estimate(0) - rotatedS) < 1e-6, `${order.estimate(0)} vs ${rotatedS}`);
+  // With holes nothing is put off: the plan's own path.
+  const holes = new PlannedOrder(cost);
+  for (const r of items.filter((_, i) => i % 2 === 0)) holes.add(r);
+  t.true(Math.abs(holes.estimate(0) - path(items.filter((_, i) => i % 2 === 0))) < 1e-6);
+});
+
+test('cost order: with a read in flight, the planned seconds count from where it ends (its locate is not counted twice)', (t) => {
+  const items = sparse(12, 7);
+  const order = new PlannedOrder(cost);
+  for (const r of items) order.add(r);
+  const first = order.next(0, 0)!;
+  order.remove(first.id); // granted: in flight, the drive's head still at 0
+  const end = first.position + first.size;
+  const fromEnd = order.plannedS(end);
+  t.true(fromEnd > 0);
+  t.is(order.plannedS(0), fromEnd, 'from the in-flight read\'s end, not from the head it left');
+  // Once the next read is asked for, from the head given.
+  order.next(end, 0);
+  t.is(order.plannedS(end), fromEnd);
+});
+
+test('cost policy: the cold start waits until the burst pauses, at most cold_gather_s after its first request', (t) => {
+  const p = createPolicy('cost', { ageingMs: 1_800_000, readGatherMs: 2000, coldGatherMs: 5000, coldQuietMs: 20 });
+  t.is(p.coldGatherMs!(1000, 1000, 1000), 20, 'one request: the quiet after it');
+  t.is(p.coldGatherMs!(1000, 1010, 1005), 15, 'the latest request 5 ms ago');
+  t.is(p.coldGatherMs!(1000, 1030, 1005), 0, 'quiet for 25 ms: load');
+  t.is(p.coldGatherMs!(1000, 5990, 5990), 10, 'still coming: until 5 s after the first');
+  t.is(p.coldGatherMs!(1000, 6000, 6000), 0);
+  t.is(createPolicy('cost', { ageingMs: 1_800_000 }).coldGatherMs!(1000, 1000, 1000), 0, 'off without cold_gather_s');
+  for (const n of POLICY_NAMES.filter((x) => x !== 'cost')) t.is(createPolicy(n, { ageingMs: 1 }).coldGatherMs, undefined, `${n} loads at once`);
+});
+
 test('policies: every name is known, unknown ones are EINVAL', (t) => {
   for (const p of POLICY_NAMES) {
     t.true(isPolicyName(p));

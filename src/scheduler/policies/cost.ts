@@ -52,7 +52,8 @@ const HOLD_FIXED = JOIN_FIXED;
  *   traces, where the cartridges asked first keep receiving requests that
  *   then ride along.) When every queue gets a drive at once, the longest
  *   job first: loads share the robot, and the longest started last would
- *   set the makespan.
+ *   set the makespan. A run it would rather start further along counts at
+ *   that longer length (PlannedOrder.estimate).
  * - The drive given up for a new cartridge is the one that frees soonest
  *   (shortest rewind + unload).
  * - Gathering (`io_sched.read_gather_s`): before an unmounted medium takes
@@ -63,7 +64,14 @@ const HOLD_FIXED = JOIN_FIXED;
  *   calls first), so the first request of a burst would otherwise evict a
  *   cartridge whose own requests are a few ms behind, and both are mounted
  *   twice. A load costs ~17 s and an unload ~30 s: a second or two of
- *   gathering is cheap. An empty drive is taken at once (dispatch.ts).
+ *   gathering is cheap. An empty drive is taken at once (dispatch.ts),
+ *   unless every drive is (below).
+ * - Cold start (`io_sched.cold_gather_s`, `cold_quiet_s`): with no cartridge
+ *   in any drive and the robot idle, the first load waits until read
+ *   requests pause for cold_quiet_s, at most cold_gather_s after the first
+ *   (tape/coldStart.ts). A restore asked for file by file, ms apart, is
+ *   known by then, and the longest job goes first instead of the first
+ *   asked for. Writes never wait for it.
  */
 export interface CostPolicyOptions extends PolicyOptions {
   /** A burst is over when no request came for this long (ms); default a quarter of the window. */
@@ -75,6 +83,8 @@ export interface CostPolicyOptions extends PolicyOptions {
 export function costPolicy(opts: CostPolicyOptions): ReadPolicy {
   const maxGatherMs = opts.maxGatherMs ?? opts.readGatherMs ?? 0;
   const quietMs = opts.quietMs ?? maxGatherMs / 4;
+  const maxColdMs = opts.coldGatherMs ?? 0;
+  const coldQuietMs = opts.coldQuietMs ?? 0;
   return {
     name: 'cost',
     grouped: true,
@@ -93,6 +103,13 @@ export function costPolicy(opts: CostPolicyOptions): ReadPolicy {
       // be evicted may be the one whose requests are still coming.
       const untilQuiet = Math.max(q.newestMs, lastReadMs) + quietMs - nowMs;
       const untilMax = q.oldestMs + maxGatherMs - nowMs;
+      return Math.max(0, Math.min(untilQuiet, untilMax));
+    },
+    coldGatherMs: (oldestMs: number, nowMs: number, lastReadMs: number) => {
+      // Until requests pause (a client asking for a restore's files back
+      // to back sends them ms apart), at most maxColdMs after the first.
+      const untilQuiet = lastReadMs + coldQuietMs - nowMs;
+      const untilMax = oldestMs + maxColdMs - nowMs;
       return Math.max(0, Math.min(untilQuiet, untilMax));
     },
     evictionCost: (d) => d.unmountS,
@@ -263,25 +280,38 @@ export class PlannedOrder implements MediumOrder {
     return r.k !== r.k0;
   }
 
-  /** Seconds to read the queue from `head` along the current plan, without replanning (0 without a plan). */
+  /**
+   * Seconds to read the queue from `head` along the current plan, without
+   * replanning (0 without a plan). With a read in flight, from where it
+   * ends: the drive's head is still where it started, and the locate to it
+   * is the caller's to count (othersS in dispatch.ts) — from the old head
+   * the first planned read would count that locate a second time.
+   */
   plannedS(head: number): number {
-    if (this.plan === null) return 0;
-    let s = 0;
-    let at = head;
-    for (const r of this.plan) {
-      s += this.cost.locate(at, r.position) + this.cost.transfer(r.size);
-      at = r.position + r.size;
-    }
-    return s;
+    return this.plan === null ? 0 : this.pathS(this.expected ?? head, this.plan);
   }
 
-  /** Seconds to read the whole queue from `head` along the current plan. */
+  /**
+   * Seconds to read the whole queue from `head` (a load: the queue waits for
+   * a drive), for the choice of what to load (mediumValue's LPT). A run the
+   * plan would rather start further along (bestRotation, with nobody else
+   * waiting: every queue gets a drive when LPT is used) counts at that
+   * longer length: it is only read so if it still ends before the other
+   * drives (replan), so the longest such job is loaded first and has the
+   * room to (restore-at-once: R00000 goes before R00001 and both rotate).
+   */
   estimate(head: number): number {
     if (this.items.size === 0) return 0;
     if (this.stale(head)) this.replan(head);
+    const s = this.pathS(head, this.plan!);
+    const spin = bestRotation(head, [...this.items.values()], this.cost);
+    return spin.k === spin.k0 ? s : Math.max(s, this.pathS(head, spin.order));
+  }
+
+  private pathS(head: number, order: readonly PendingRead[]): number {
     let s = 0;
     let at = head;
-    for (const r of this.plan!) {
+    for (const r of order) {
       s += this.cost.locate(at, r.position) + this.cost.transfer(r.size);
       at = r.position + r.size;
     }

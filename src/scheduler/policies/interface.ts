@@ -120,6 +120,15 @@ export interface ReadPolicy {
    * `lastReadMs`: when the latest read request arrived, on any medium.
    */
   gatherMs(q: QueueSummary, nowMs: number, lastReadMs: number): number;
+  /**
+   * Optional: how long the first read load of a cold library (no cartridge
+   * in any usable drive, none moving, the robot idle: tape/coldStart.ts)
+   * still waits for the burst to be known, so that the choice of the first
+   * cartridge is made on it (0: load now). `oldestMs`: arrival of the
+   * oldest pending read; `lastReadMs`: of the latest, on any medium.
+   * Without it, the first request's cartridge is loaded at once.
+   */
+  coldGatherMs?(oldestMs: number, nowMs: number, lastReadMs: number): number;
   /** Estimate of seconds to read a queue from `head` (for value/cost choices); 0 if the policy does not estimate. */
   estimate?(order: MediumOrder, head: number): number;
   /**
@@ -134,4 +143,8 @@ export interface PolicyOptions {
   ageingMs: number;
   /** io_sched.read_gather_s in ms: the longest an unmounted medium gathers its burst (0: off). */
   readGatherMs?: number;
+  /** io_sched.cold_gather_s in ms: the longest the first load of a cold library waits for its burst (0: off). */
+  coldGatherMs?: number;
+  /** io_sched.cold_quiet_s in ms: that burst is over when no read came for this long. */
+  coldQuietMs?: number;
 }

@@ -1,4 +1,5 @@
 import type { CostModel } from '../policies/interface.js';
+import { coldStartMs } from './coldStart.js';
 import type { ReqType } from './fairShare.js';
 import type { ReadJob } from './readQueues.js';
 import { accepts, type DriveSlot, type FormatJob, type TapeState, type WriteJob } from './state.js';
@@ -27,9 +28,11 @@ import { accepts, type DriveSlot, type FormatJob, type TapeState, type WriteJob 
  *      drive takes it;
  *   6. a cartridge idle for idle_unload_s goes back to its slot.
  * A read queue still gathering its burst (policy.gatherMs) may take an
- * empty drive but not evict another cartridge. Deadlines that would change
- * a decision (sync time, gather windows, idle unloads) are returned as
- * `wakeMs` so the scheduler looks again then.
+ * empty drive but not evict another cartridge; with the library cold (no
+ * cartridge in a drive, the robot idle) the first read load waits for the
+ * burst as the policy says (policy.coldGatherMs, coldStart.ts). Deadlines
+ * that would change a decision (sync time, gather windows, idle unloads)
+ * are returned as `wakeMs` so the scheduler looks again then.
  */
 
 export type Action =
@@ -205,11 +208,18 @@ function switches(s: TapeState, env: DispatchEnv, w: Wake): Action | null {
   // known then (a restore's longest cartridge first, not its first asked).
   // Evictions go on: their robot move comes after the rewind and unload.
   const robotWaitMs = env.robotWaitMs();
+  // With the library cold, the first read load waits for its burst
+  // (coldStart.ts); writes and formats do not.
+  const coldMs = coldStartMs(s, env.nowMs, robotWaitMs);
   for (const t of targets(s, env)) {
     const d = findDrive(s, env, t.label, t.use, true);
     if (d === undefined) continue;
     if (d.loaded === null && robotWaitMs > 0) {
       w.wakeMs = Math.min(w.wakeMs, env.nowMs + robotWaitMs);
+      continue;
+    }
+    if (t.use === 'read' && coldMs > 0) {
+      w.wakeMs = Math.min(w.wakeMs, env.nowMs + coldMs);
       continue;
     }
     if (d.loaded !== null && t.gatherMs !== undefined && t.gatherMs > 0) {

@@ -66,7 +66,9 @@ export class TapeScheduler implements IoScheduler {
     this.log = opts.log;
     const ageingMs = c.num('io_sched', 'ageing_s') * 1000;
     const readGatherMs = c.num('io_sched', 'read_gather_s') * 1000;
-    this.policy = typeof opts.policy === 'object' ? opts.policy : createPolicy(opts.policy ?? c.str('io_sched', 'policy'), { ageingMs, readGatherMs });
+    const coldGatherMs = c.num('io_sched', 'cold_gather_s') * 1000;
+    const coldQuietMs = c.num('io_sched', 'cold_quiet_s') * 1000;
+    this.policy = typeof opts.policy === 'object' ? opts.policy : createPolicy(opts.policy ?? c.str('io_sched', 'policy'), { ageingMs, readGatherMs, coldGatherMs, coldQuietMs });
     const locateFixedS = c.num('library', 'locate_fixed_s');
     const wraps = c.num('library', 'wraps');
     this.s = new TapeState(
