@@ -98,7 +98,8 @@ export interface FuseOps {
   flush?(path: string, fd: number, cb: DoneCb, ctx: FuseContext): void;
   fsync?(path: string, datasync: number, fd: number, cb: DoneCb, ctx: FuseContext): void;
   fsyncdir?(path: string, datasync: number, fd: number, cb: DoneCb, ctx: FuseContext): void;
-  readdir?(path: string, cb: (result: FuseResult, names?: string[], stats?: FuseStat[]) => void, ctx: FuseContext): void;
+  /** `keep`: per entry, a token as getattr's (AttrMirror), or undefined. */
+  readdir?(path: string, cb: (result: FuseResult, names?: string[], stats?: FuseStat[], keep?: (number | undefined)[]) => void, ctx: FuseContext): void;
   truncate?(path: string, size: number, cb: ChangedCb, ctx: FuseContext): void;
   ftruncate?(path: string, fd: number, size: number, cb: ChangedCb, ctx: FuseContext): void;
   readlink?(path: string, cb: (result: FuseResult, target?: string) => void, ctx: FuseContext): void;

@@ -52,7 +52,10 @@ export function fuseOps(vfs: Vfs, log: Logger): FuseOps {
   return {
     getattr: (path, cb) => getattr('getattr', path, cb),
     fgetattr: (path, _fd, cb) => getattr('fgetattr', path, cb),
-    readdir: (path, cb) => answer('readdir', path, () => vfs.readdir(path), (r) => cb(0, r.names, r.stats.map(fuseStat)), cb),
+    readdir: (path, cb) => {
+      const since = vfs.attrs.snapshot();
+      answer('readdir', path, () => vfs.readdir(path), (r) => cb(0, r.names, r.stats.map(fuseStat), vfs.keepTokens(since, r.keepable)), cb);
+    },
     readlink: (path, cb) => answer('readlink', path, () => vfs.readlink(path), (t) => cb(0, t), cb),
     statfs: (path, cb) => answer('statfs', path, () => vfs.statfs(), (s) => cb(0, s), cb),
 

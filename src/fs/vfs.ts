@@ -79,6 +79,13 @@ export class Vfs {
     return this.mirror.token();
   }
 
+  /** keepToken for the entries of a readdir begun at `since`: a token where `keepable`, when nothing changed meanwhile. */
+  keepTokens(since: number, keepable: boolean[]): (number | undefined)[] | undefined {
+    if (!this.mirror || this.attrs.snapshot() !== since) return undefined;
+    const token = this.mirror.token();
+    return keepable.map((k) => (k ? token : undefined));
+  }
+
   /** Forgets cached attributes (the catalog was changed by someone else, e.g. a CLI command). */
   invalidate(): void {
     this.attrs.clear();
@@ -129,16 +136,18 @@ export class Vfs {
     return e.type === 'file' ? this.table.overlay(s, e.row.uuid) : s;
   }
 
-  async readdir(p: string): Promise<{ names: string[]; stats: Stat[] }> {
+  /** Entries with their attributes; `keepable`: which of those the addon may keep (see keepTokens). */
+  async readdir(p: string): Promise<{ names: string[]; stats: Stat[]; keepable: boolean[] }> {
     const path = catalogPath(p);
     const rest = controlPart(path);
     const self = await this.getattr(p);
     if ((self.mode & S_IFMT) !== S_IFDIR) throw new DeimosError('ENOTDIR', `'${p}' is not a directory`, 'give the path of a directory');
     const names = ['.', '..'];
     const stats = [self, self];
+    const keepable = [false, false];
     if (rest !== null) {
-      for (const [n, s] of await this.control.readdir(rest)) { names.push(n); stats.push(s); }
-      return { names, stats };
+      for (const [n, s] of await this.control.readdir(rest)) { names.push(n); stats.push(s); keepable.push(false); }
+      return { names, stats, keepable };
     }
     const snap = this.attrs.snapshot();
     const entries = await this.deps.catalog.readdir(path);
@@ -151,9 +160,10 @@ export class Vfs {
       names.push(baseName(child));
       const s = statOfEntry(e);
       stats.push(e.type === 'file' ? this.table.overlay(s, e.row.uuid) : s);
+      keepable.push(e.type !== 'file' || this.table.writersOf(e.row.uuid).length === 0);
     }
     this.attrs.prime(seen, snap);
-    return { names, stats };
+    return { names, stats, keepable };
   }
 
   async readlink(p: string): Promise<string> {

@@ -77,6 +77,9 @@ async function serverMain(args: ServerArgs): Promise<void> {
   mk('/pub', 0o41777); // writable by anyone, like /tmp
   mk('/data', 0o40755);
   mk('/pub/kept-file', 0o100644);
+  mk('/pub/keptdir', 0o40755);
+  mk('/pub/keptdir/a', 0o100600).data = Buffer.from('abc');
+  mk('/pub/keptdir/b', 0o100644);
   for (let i = 0; i < args.dataFiles; i++) {
     mk(`/data/f${i}`, 0o100644, 0, 0, BigInt(args.inoBase) + BigInt(i)).data = Buffer.alloc(256 * 1024, 97 + (i % 26));
   }
@@ -114,7 +117,12 @@ async function serverMain(args: ServerArgs): Promise<void> {
     readdir(path, cb) {
       const n = nodes.get(path);
       if (!n) return cb(Errno.ENOENT);
-      return cb(0, ['.', '..', ...children(path)]);
+      const names = ['.', '..', ...children(path)];
+      if (path !== '/pub/keptdir') return cb(0, names);
+      // With attributes, each entry's kept for the lookups that follow (ls -l).
+      const token = fuse.attrs.token();
+      const stats = names.map((x) => stat(x === '.' || x === '..' ? n : nodes.get(`${path}/${x}`)!));
+      return cb(0, names, stats, names.map((x) => (x === '.' || x === '..' ? undefined : token)));
     },
     statfs(_path, cb) {
       // 2^33 blocks: needs the patch's 64-bit statfs fields
@@ -389,7 +397,7 @@ test.serial('attributes carried by a create or chmod answer the getattr libfuse 
   t.not(await sh('stat', ['-c', '%Y', g]), String(CARRIED_MTIME));
 });
 
-test.serial('kept getattr answers (attributes and ENOENT) answer again in the addon until forgotten; one decided before a forget is not kept', async (t) => {
+test.serial('kept getattr and readdir answers (attributes and ENOENT) answer getattrs in the addon until forgotten; one decided before a forget is not kept', async (t) => {
   const gets = async (path: string) => (await report()).calls.filter((c) => c.op === 'getattr' && c.path === path).length;
   const missing = join(mnt, 'pub', 'kept-missing');
   // The kernel keeps no negative entry (no negative_timeout): each stat asks.
@@ -402,6 +410,11 @@ test.serial('kept getattr answers (attributes and ENOENT) answer again in the ad
 
   for (let i = 0; i < 3; i++) await t.throwsAsync(sh('stat', [join(mnt, 'pub', 'kept-late')]));
   t.is(await gets('/pub/kept-late'), 3, 'a forget between the decision and the answer: never kept');
+
+  // A readdir with attributes: ls -l's lookups of its entries are answered in the addon.
+  const listing = await sh('ls', ['-ln', join(mnt, 'pub', 'keptdir')]);
+  t.regex(listing, /-rw------- 1 0 0 3 .* a\n-rw-r--r-- 1 0 0 0 .* b$/);
+  t.is(await gets('/pub/keptdir/a') + await gets('/pub/keptdir/b'), 0);
 
   const file = join(mnt, 'pub', 'kept-file');
   const mode = await sh('stat', ['-c', '%a %s', file]);
