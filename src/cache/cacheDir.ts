@@ -10,10 +10,13 @@ import { join } from 'node:path';
 import { DeimosError } from '../core/index.js';
 import type { ObjectSource } from '../layout/index.js';
 import { AtomicFile } from '../store/index.js';
+import { SpareFiles } from './spareFiles.js';
 
 const NAME_RE = /^[0-9a-f-]{36}\.[1-9][0-9]*$/;
 
 export class CacheDir {
+  private spares: SpareFiles | null = null;
+
   constructor(readonly root: string) {}
 
   static fileName(uuid: string, version: number): string {
@@ -33,15 +36,30 @@ export class CacheDir {
     await mkdir(this.root, { recursive: true, mode: 0o700 });
   }
 
+  /**
+   * From now on new files are spares made ahead (see SpareFiles): call it
+   * once leftovers are removed (recover), since spares are dot-files too.
+   */
+  keepSpares(count: number): void {
+    if (this.spares || count <= 0) return;
+    this.spares = new SpareFiles(this.root, count);
+    this.spares.start();
+  }
+
+  async dropSpares(): Promise<void> {
+    await this.spares?.stop();
+    this.spares = null;
+  }
+
   /** An empty file (truncating a leftover of the same name). */
   async createEmpty(file: string): Promise<void> {
-    const fh = await open(this.path(file), 'w', 0o600);
+    const fh = await this.createOpen(file);
     await fh.close();
   }
 
   /** A new empty file (truncating a leftover of the same name), open for reading and writing: its first handle. */
   async createOpen(file: string): Promise<FileHandle> {
-    return open(this.path(file), 'w+', 0o600);
+    return (await this.spares?.takeAs(this.path(file))) ?? open(this.path(file), 'w+', 0o600);
   }
 
   async openRw(file: string): Promise<FileHandle> {

@@ -229,6 +229,7 @@ export class DiskCache implements FileCache {
     // sizes committed below must not outlive bytes that a power cut would then lose.
     for (const e of this.c.byId.values()) await syncFile(this.c, e).catch((err) => this.c.log.warn({ err, key: e.key }, 'syncing a cache file at shutdown'));
     await this.c.linger.closeAll();
+    await this.c.dir.dropSpares();
     // Recency survives a clean restart; after a crash the order is approximate, which is all eviction needs.
     const rows = [...this.c.byId.values()].map((e) => entryRow(this.c, e));
     await this.c.catalog.upsertCacheEntries(rows).catch((err) => this.c.log.warn({ err }, 'cannot save cache access times'));

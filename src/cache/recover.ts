@@ -11,10 +11,14 @@
  *   once; if its file is missing it is reported (an empty one is remade:
  *   nothing was lost);
  * - files no entry claims are removed.
+ * Then spare files are made for the creates to come (SpareFiles).
  */
 import type { CacheEntryRow } from '../catalog/index.js';
 import { addEntry, newEntry, type Ctx } from './context.js';
 import { keyOf } from './entry.js';
+
+/** Empty files kept ready for creates (SpareFiles): a burst of small files is ~1 per ms. */
+const SPARE_FILES = 64;
 
 export interface RecoverReport {
   /** Dirty versions found and queued for flushing. */
@@ -29,6 +33,7 @@ export async function recover(c: Ctx): Promise<RecoverReport> {
   await c.dir.init();
   const { files, leftovers } = await c.dir.scan();
   for (const f of leftovers) await c.dir.remove(f);
+  c.dir.keepSpares(SPARE_FILES);
   const report: RecoverReport = { dirty: 0, dropped: 0, missing: [] };
   const claimed = new Set([...c.entries.values()].map((e) => e.file));
   const drop = async (r: CacheEntryRow): Promise<void> => {
