@@ -7,7 +7,7 @@ import type { Checksums } from '../catalog/interface.js';
 import { DeimosError, toDeimosError } from '../core/errors.js';
 import { encodeTrailer, readFooter, readTrailer } from './extentFile.js';
 import { ExtentReader } from './extentReader.js';
-import { hashFile, hashGrowing } from './readBack.js';
+import { ChunkPool, hashFile, hashGrowing } from './readBack.js';
 import type { ExtentHeader, MediumIO, MediumSpace, PayloadReader, WrittenExtent } from './interface.js';
 import { checkDirectory, fsError, readLabel, syncDir } from './posixLabel.js';
 
@@ -39,6 +39,8 @@ export class PosixMedium implements MediumIO {
   readonly root: string;
   readonly name: string;
   private readonly fsync: boolean;
+  /** Read-back buffers of the puts and gets on this medium (see ChunkPool). */
+  private readonly chunks = new ChunkPool();
 
   constructor(root: string, name: string, opts: PosixMediumOptions = {}) {
     this.root = root;
@@ -92,7 +94,7 @@ export class PosixMedium implements MediumIO {
     return this.newExtent(header, create, async (fh, where) => {
       const wb = this.fsync ? new EarlyWriteback(fh, WRITEBACK_EVERY) : null;
       try {
-        await hashGrowing(fh, header.size, copying, hash, (n) => wb?.progress(n));
+        await hashGrowing(fh, header.size, copying, hash, { progress: (n) => wb?.progress(n), pool: this.chunks });
         const { size } = await fh.stat();
         if (size !== header.size) throw sizeMismatch(where, String(size), header.size);
         // copyfile gave it the source's mode.
@@ -200,7 +202,7 @@ export class PosixMedium implements MediumIO {
     try {
       fh = await open(file, 'r');
       const { payloadSize } = await readFooter(fh, (await fh.stat()).size, `${this.name}:${address}`);
-      const [copied, hashed] = await Promise.allSettled([copyFile(file, dest, constants.COPYFILE_EXCL), hashFile(fh, payloadSize, hash)]);
+      const [copied, hashed] = await Promise.allSettled([copyFile(file, dest, constants.COPYFILE_EXCL), hashFile(fh, payloadSize, hash, this.chunks)]);
       if (hashed.status === 'rejected') throw this.ioError(hashed.reason, address, 'read');
       if (copied.status === 'rejected') throw copied.reason;
       await truncate(dest, payloadSize);
