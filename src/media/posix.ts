@@ -7,7 +7,7 @@ import type { Checksums } from '../catalog/interface.js';
 import { DeimosError, toDeimosError } from '../core/errors.js';
 import { encodeTrailer, readFooter, readTrailer } from './extentFile.js';
 import { ExtentReader } from './extentReader.js';
-import { ChunkPool, hashFile, hashGrowing } from './readBack.js';
+import { ChunkPool, hashGrowing } from './readBack.js';
 import type { ExtentHeader, MediumIO, MediumSpace, PayloadReader, WrittenExtent } from './interface.js';
 import { checkDirectory, fsError, readLabel, syncDir } from './posixLabel.js';
 
@@ -189,28 +189,43 @@ export class PosixMedium implements MediumIO {
 
   /**
    * The whole extent file is copied inside the kernel (its trailer is a few
-   * hundred bytes) while the payload is read and hashed here: both read the
-   * same page-cache pages of the extent, so the hash is of the bytes the
-   * copy took, and the two overlap (measured, 1 GiB get: 0.92 s against
-   * 1.19 s copying, then reading the destination back). The destination
-   * is then cut to the payload. copyfile creates it (EXCL): see copyExtent
-   * for what copying over an existing file costs on ext4.
+   * hundred bytes), and the destination is hashed as the copy fills it, as
+   * copyExtent does: what is verified is what the caller gets, and each read
+   * finds the bytes the copy has just written still in the CPU's cache.
+   * Hashing the extent instead, from the same start as the copy, read every
+   * byte from memory twice: measured with the service, 1 GiB, the copy took
+   * 0.31-0.35 s against 0.26-0.28 s for cp alone, the read of the extent
+   * competing with it for memory. The destination is then cut to the
+   * payload. copyfile creates it (EXCL): see copyExtent for what copying
+   * over an existing file costs on ext4.
    */
   async copyPayloadTo(address: string, dest: string, hash: (chunk: Buffer) => void): Promise<number> {
     const file = this.fileOf(address);
-    let fh: FileHandle | null = null;
+    let copying: Promise<void> | null = null;
+    let out: FileHandle | null = null;
     try {
-      fh = await open(file, 'r');
-      const { payloadSize } = await readFooter(fh, (await fh.stat()).size, `${this.name}:${address}`);
-      const [copied, hashed] = await Promise.allSettled([copyFile(file, dest, constants.COPYFILE_EXCL), hashFile(fh, payloadSize, hash, this.chunks)]);
-      if (hashed.status === 'rejected') throw this.ioError(hashed.reason, address, 'read');
-      if (copied.status === 'rejected') throw copied.reason;
-      await truncate(dest, payloadSize);
+      const payloadSize = await this.payloadSizeOf(file, address);
+      copying = copyFile(file, dest, constants.COPYFILE_EXCL);
+      copying.catch(() => undefined);
+      out = await openOnceCreated(dest, copying);
+      await hashGrowing(out, payloadSize, copying, hash, { pool: this.chunks });
+      await out.truncate(payloadSize);
       return payloadSize;
     } catch (e) {
+      // The copy must not still be writing the file when the caller removes it.
+      await copying?.catch(() => undefined);
       throw this.ioError(e, address, 'read');
     } finally {
-      await fh?.close().catch(() => undefined);
+      await out?.close().catch(() => undefined);
+    }
+  }
+
+  private async payloadSizeOf(file: string, address: string): Promise<number> {
+    const fh = await open(file, 'r');
+    try {
+      return (await readFooter(fh, (await fh.stat()).size, `${this.name}:${address}`)).payloadSize;
+    } finally {
+      await fh.close().catch(() => undefined);
     }
   }
 

@@ -6,9 +6,9 @@ const CHUNK = 4 << 20;
 /**
  * Read-back buffers kept from one operation to the next by their owner (a
  * medium). A fresh buffer costs its page faults every time: on this VM,
- * whose idle free memory goes back to the host, 6-7 ms for the two 4 MiB
- * buffers of a get after a few seconds idle against 0.5 ms reused
- * (measured), on an operation of ~0.3 s per GiB.
+ * whose idle free memory goes back to the host, 6-7 ms for two 4 MiB
+ * buffers after a few seconds idle against 0.5 ms reused (measured), on an
+ * operation of ~0.3 s per GiB.
  */
 export class ChunkPool {
   private readonly free: Buffer[] = [];
@@ -22,37 +22,6 @@ export class ChunkPool {
   /** Only once nothing reads into `buf` any more. */
   give(buf: Buffer): void {
     if (buf.length === this.size && this.free.length < this.keep) this.free.push(buf);
-  }
-}
-
-/**
- * Reads bytes [0, size) of `fh` in order into `hash`, the next chunk in
- * flight (thread pool) while this one is hashed (JS thread). Used after a
- * copy made inside the kernel, to checksum what was written. A file shorter
- * than `size` is an EIO.
- */
-export async function hashFile(fh: FileHandle, size: number, hash: (chunk: Buffer) => void, pool = new ChunkPool()): Promise<void> {
-  const bufs = [pool.take(), pool.take()];
-  const readAt = async (buf: Buffer, pos: number): Promise<number> => {
-    const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, size - pos), pos);
-    if (bytesRead === 0) throw Object.assign(new Error(`file ended at ${pos} bytes, expected ${size}`), { code: 'EIO' });
-    return bytesRead;
-  };
-  let pos = 0;
-  let next: Promise<number> | null = size > 0 ? readAt(bufs[0]!, 0) : null;
-  try {
-    for (let i = 0; next; i++) {
-      const n = await next;
-      const chunk = bufs[i & 1]!.subarray(0, n);
-      pos += n;
-      next = pos < size ? readAt(bufs[(i + 1) & 1]!, pos) : null;
-      // Handled at once (it may fail while this chunk is hashed), thrown when awaited.
-      next?.catch(() => undefined);
-      hash(chunk);
-    }
-  } finally {
-    await next?.catch(() => undefined);
-    for (const b of bufs) pool.give(b);
   }
 }
 

@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import type { DeimosError } from '../../src/core/errors.js';
 import { EXTENT_FOOTER_LEN, EXTENT_MAGIC, LABEL_FILE, PosixMedium, formatPosixMedium, openPosixMedium, readLabel } from '../../src/media/index.js';
 import type { ExtentHeader } from '../../src/media/index.js';
-import { ChunkPool, hashFile, hashGrowing } from '../../src/media/readBack.js';
+import { ChunkPool, hashGrowing } from '../../src/media/readBack.js';
 
 async function tempDir(): Promise<string> {
   return mkdtemp(join(tmpdir(), 'deimos-posix-'));
@@ -218,20 +218,18 @@ test('read-back buffers come back to their pool, for the next operation, and no 
   const take = pool.take.bind(pool);
   pool.take = () => { const b = take(); taken.push(b); return b; };
   const fh = await open(file, 'r');
-  const hashed: Buffer[] = [];
-  await hashFile(fh, data.length, (b) => hashed.push(Buffer.from(b)), pool);
-  t.deepEqual(Buffer.concat(hashed), data);
-  hashed.length = 0;
-  await hashGrowing(fh, data.length, Promise.resolve(), (b) => hashed.push(Buffer.from(b)), { pool });
-  t.deepEqual(Buffer.concat(hashed), data);
+  for (let i = 0; i < 2; i++) {
+    const hashed: Buffer[] = [];
+    await hashGrowing(fh, data.length, Promise.resolve(), (b) => hashed.push(Buffer.from(b)), { pool });
+    t.deepEqual(Buffer.concat(hashed), data);
+  }
+  // A failed read-back gives its buffer back too.
+  await t.throwsAsync(hashGrowing(fh, data.length + 1, Promise.resolve(), () => undefined, { pool }), { code: 'EIO' });
   t.is(taken.length, 3);
-  t.is(taken[2], taken[1], 'the growing hash reused a buffer the file hash gave back');
-  // A failed read-back gives its buffers back too.
-  await t.throwsAsync(hashFile(fh, data.length + 1, () => undefined, pool), { code: 'EIO' });
-  t.true(taken.slice(3).every((b) => taken.slice(0, 2).includes(b)));
+  t.true(taken.every((b) => b === taken[0]), 'one buffer, reused');
   const extra = [pool.take(), pool.take(), pool.take()];
   for (const b of extra) pool.give(b);
-  t.is(new Set([pool.take(), pool.take(), pool.take()].filter((b) => extra.includes(b))).size, 2, 'keeps two');
+  t.is([pool.take(), pool.take(), pool.take()].filter((b) => extra.includes(b)).length, 2, 'keeps two');
   await fh.close();
   await rm(dir, { recursive: true });
 });
