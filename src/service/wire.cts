@@ -38,7 +38,11 @@ export function exchange(path: string, req: Request, onEvent: (e: Event) => void
       }
     });
     sock.on('error', (e: NodeJS.ErrnoException) => {
-      done(!connected && (e.code === 'ENOENT' || e.code === 'ECONNREFUSED') ? { kind: 'absent' } : { kind: 'lost', detail: e.message });
+      // Before the connection is made nothing was sent: no service took the command. A reset
+      // then is a service closing its socket as the connection arrived (an in-process owner
+      // that just finished its own command), and whoever retries finds the store free.
+      const none = !connected && (e.code === 'ENOENT' || e.code === 'ECONNREFUSED' || e.code === 'ECONNRESET');
+      done(none ? { kind: 'absent' } : { kind: 'lost', detail: e.message });
     });
     sock.on('close', () => done({ kind: 'lost', detail: null }));
   });
