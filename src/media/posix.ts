@@ -95,10 +95,10 @@ export class PosixMedium implements MediumIO {
       const wb = this.fsync ? new EarlyWriteback(fh, WRITEBACK_EVERY) : null;
       try {
         await hashGrowing(fh, header.size, copying, hash, { progress: (n) => wb?.progress(n), pool: this.chunks });
-        const { size } = await fh.stat();
+        const { size, mode } = await fh.stat();
         if (size !== header.size) throw sizeMismatch(where, String(size), header.size);
         // copyfile gave it the source's mode.
-        await fh.chmod(0o644);
+        if ((mode & 0o7777) !== 0o644) await fh.chmod(0o644);
         await writeAll(fh, encodeTrailer({ ...header, checksums: finish() }), size);
       } catch (e) {
         // Neither the copy nor a background fdatasync may still use the file when it is removed.
