@@ -7,13 +7,13 @@ import { pipeline } from 'node:stream/promises';
 // Light imports only: with a service running, a command is a socket round trip, and loading
 // the service's own code (catalog, store, scheduler, pino) would double the CLI's start-up.
 import type { Config } from '../core/config.js';
-import { DeimosError, toDeimosError } from '../core/errors.js';
-import { deimosHome, homePaths } from '../core/home.js';
+import { DeimosError } from '../core/errors.js';
+import { deimosHome, homePaths } from '../core/home.cjs';
 import type { Logger } from '../core/log.js';
 import { callService } from '../service/client.js';
 import type { CommandResult, Event, Request } from '../service/protocol.js';
-import { formatRecords, parseFormat, selectFields } from './format.js';
-import { Progress } from './progress.js';
+import { parseFormat } from './format.js';
+import { eventPrinter, exitWhenFlushed, printError, printResult } from './output.js';
 
 interface Globals { verbose: number; quiet: number; config?: string }
 
@@ -37,28 +37,16 @@ async function run(g: Globals, request: Request, onEvent: (e: Event) => void): P
 
 async function send(program: Command, cmd: string, args: Record<string, unknown>, out?: { fields?: string; format?: string }): Promise<void> {
   const g = program.opts<Globals>();
-  const format = parseFormat(out?.format ?? 'human');
-  const progress = new Progress(process.stderr.isTTY === true && g.quiet === 0);
-  const onEvent = (e: Event) => {
-    if (e.type === 'progress') progress.update(e.what, e.done, e.total);
-    else if (e.type === 'warning') { progress.clear(); process.stderr.write(`deimos: warning: ${e.message}\n`); }
-  };
+  // A bad -f fails before the command runs.
+  parseFormat(out?.format ?? 'human');
+  const events = eventPrinter(g.quiet > 0);
   let result: CommandResult;
   try {
-    result = await run(g, { cmd, args, cwd: process.cwd(), uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 }, onEvent);
+    result = await run(g, { cmd, args, cwd: process.cwd(), uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 }, events.onEvent);
   } finally {
-    progress.clear();
+    events.clear();
   }
-  for (const w of result.warnings ?? []) process.stderr.write(`deimos: warning: ${w}\n`);
-  if (result.document && format === 'json') {
-    process.stdout.write(JSON.stringify(result.document, null, 1) + '\n');
-  } else if (result.records && (out || !result.lines)) {
-    const fields = selectFields(result.records, out?.fields, result.fields);
-    process.stdout.write(formatRecords(result.records, fields, format));
-  } else if (result.lines) {
-    process.stdout.write(result.lines.map((l) => l + '\n').join(''));
-  }
-  if (result.exitCode) process.exitCode = result.exitCode;
+  printResult(result, out);
 }
 
 /** `-` as a put source: standard input spooled to a private temporary file first (its size must be known). */
@@ -296,12 +284,8 @@ export async function main(argv: string[]): Promise<void> {
       const exit = (e as { exitCode?: number }).exitCode ?? 1;
       process.exitCode = code === 'commander.helpDisplayed' || code === 'commander.version' ? 0 : exit === 0 ? 0 : 22;
     } else {
-      const err = toDeimosError(e);
-      process.stderr.write(`deimos: ${err.line()}\n`);
-      if (err.message.startsWith('internal error') && e instanceof Error) process.stderr.write(`${e.stack}\n`);
-      process.exitCode = err.errno;
+      printError(e);
     }
   }
-  // Timers of the sim library may still be armed: leave once output is flushed.
-  process.stdout.write('', () => process.exit());
+  exitWhenFlushed();
 }

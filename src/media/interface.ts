@@ -89,7 +89,7 @@ export interface MediumIO {
   /**
    * Optional (directory media): copies an extent's payload into a new
    * regular file `dest` (it must not exist) inside the kernel and sets its
-   * size to the payload's, feeding the payload the copy read through `hash`. Returns
+   * size to the payload's, feeding the payload through `hash` as it lands in `dest`. Returns
    * the payload size. Any failure (missing extent, full destination) is
    * thrown: callers fall back to openPayload, which tells the medium's
    * errors from the sink's.

@@ -1,13 +1,13 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { copyFile, mkdir, open, opendir, rename, stat, statfs, truncate, unlink, type FileHandle } from 'node:fs/promises';
+import { copyFile, mkdir, open, opendir, rename, stat, statfs, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Checksums } from '../catalog/interface.js';
 import { DeimosError, toDeimosError } from '../core/errors.js';
 import { encodeTrailer, readFooter, readTrailer } from './extentFile.js';
 import { ExtentReader } from './extentReader.js';
-import { hashFile, hashGrowing } from './readBack.js';
+import { ChunkPool, hashGrowing } from './readBack.js';
 import type { ExtentHeader, MediumIO, MediumSpace, PayloadReader, WrittenExtent } from './interface.js';
 import { checkDirectory, fsError, readLabel, syncDir } from './posixLabel.js';
 
@@ -39,6 +39,8 @@ export class PosixMedium implements MediumIO {
   readonly root: string;
   readonly name: string;
   private readonly fsync: boolean;
+  /** Read-back buffers of the puts and gets on this medium (see ChunkPool). */
+  private readonly chunks = new ChunkPool();
 
   constructor(root: string, name: string, opts: PosixMediumOptions = {}) {
     this.root = root;
@@ -92,11 +94,11 @@ export class PosixMedium implements MediumIO {
     return this.newExtent(header, create, async (fh, where) => {
       const wb = this.fsync ? new EarlyWriteback(fh, WRITEBACK_EVERY) : null;
       try {
-        await hashGrowing(fh, header.size, copying, hash, (n) => wb?.progress(n));
-        const { size } = await fh.stat();
+        await hashGrowing(fh, header.size, copying, hash, { progress: (n) => wb?.progress(n), pool: this.chunks });
+        const { size, mode } = await fh.stat();
         if (size !== header.size) throw sizeMismatch(where, String(size), header.size);
         // copyfile gave it the source's mode.
-        await fh.chmod(0o644);
+        if ((mode & 0o7777) !== 0o644) await fh.chmod(0o644);
         await writeAll(fh, encodeTrailer({ ...header, checksums: finish() }), size);
       } catch (e) {
         // Neither the copy nor a background fdatasync may still use the file when it is removed.
@@ -187,28 +189,42 @@ export class PosixMedium implements MediumIO {
 
   /**
    * The whole extent file is copied inside the kernel (its trailer is a few
-   * hundred bytes) while the payload is read and hashed here: both read the
-   * same page-cache pages of the extent, so the hash is of the bytes the
-   * copy took, and the two overlap (measured, 1 GiB get: 0.92 s against
-   * 1.19 s copying, then reading the destination back). The destination
-   * is then cut to the payload. copyfile creates it (EXCL): see copyExtent
-   * for what copying over an existing file costs on ext4.
+   * hundred bytes), and the destination is hashed as the copy fills it, as
+   * copyExtent does: what is verified is what the caller gets, and each read
+   * finds the bytes the copy has just written still in the CPU's cache.
+   * Hashing the extent instead, from the same start as the copy, read every
+   * byte from memory twice: measured with the service, 1 GiB, the copy took
+   * 0.31-0.35 s that way, 0.25-0.33 s this way, 0.25-0.28 s for cp alone.
+   * The destination is then cut to the payload. copyfile creates it (EXCL):
+   * see copyExtent for what copying over an existing file costs on ext4.
    */
   async copyPayloadTo(address: string, dest: string, hash: (chunk: Buffer) => void): Promise<number> {
     const file = this.fileOf(address);
-    let fh: FileHandle | null = null;
+    let copying: Promise<void> | null = null;
+    let out: FileHandle | null = null;
     try {
-      fh = await open(file, 'r');
-      const { payloadSize } = await readFooter(fh, (await fh.stat()).size, `${this.name}:${address}`);
-      const [copied, hashed] = await Promise.allSettled([copyFile(file, dest, constants.COPYFILE_EXCL), hashFile(fh, payloadSize, hash)]);
-      if (hashed.status === 'rejected') throw this.ioError(hashed.reason, address, 'read');
-      if (copied.status === 'rejected') throw copied.reason;
-      await truncate(dest, payloadSize);
+      const payloadSize = await this.payloadSizeOf(file, address);
+      copying = copyFile(file, dest, constants.COPYFILE_EXCL);
+      copying.catch(() => undefined);
+      out = await openOnceCreated(dest, copying);
+      await hashGrowing(out, payloadSize, copying, hash, { pool: this.chunks });
+      await out.truncate(payloadSize);
       return payloadSize;
     } catch (e) {
+      // The copy must not still be writing the file when the caller removes it.
+      await copying?.catch(() => undefined);
       throw this.ioError(e, address, 'read');
     } finally {
-      await fh?.close().catch(() => undefined);
+      await out?.close().catch(() => undefined);
+    }
+  }
+
+  private async payloadSizeOf(file: string, address: string): Promise<number> {
+    const fh = await open(file, 'r');
+    try {
+      return (await readFooter(fh, (await fh.stat()).size, `${this.name}:${address}`)).payloadSize;
+    } finally {
+      await fh.close().catch(() => undefined);
     }
   }
 

@@ -2,7 +2,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { unlink } from 'node:fs/promises';
 import { toDeimosError, type Logger } from '../core/index.js';
 import type { CallContext, CommandResult, Event, Request } from './protocol.js';
-import { socketAddress } from './socketPath.js';
+import { socketAddress } from './socketPath.cjs';
 
 export type Dispatch = (req: Request, ctx: CallContext) => Promise<CommandResult>;
 

@@ -9,6 +9,9 @@
  * - cp + sync: cp, then `sync -f` of the copy: the bytes are on disk, like a put's.
  * - fsync alone: the `sync -f` part of that row, what durability costs here.
  * - dd bs=4M: a copy through user space (read + write), no hashing, no fsync.
+ * - node -e 0: start-up of Node itself, the floor of every deimos row (with
+ *   NODE_EXTRA_CA_CERTS set, Node 20 parses that file at every start: ~40 ms
+ *   here; the header says whether it is set).
  * - deimos ping: start-up of the CLI with the store opened in-process; in every deimos row.
  * - deimos put: in-process owner; copies the file into the extent inside
  *   the kernel while it hashes (xxh128) what the copy stored, fsyncs the
@@ -73,9 +76,9 @@ async function main(): Promise<void> {
     await fh.close();
     const bytes = sizeMiB * 1024 * 1024;
     const out = join(root, 'out');
-    const rows = ['cp', 'cp + sync', 'fsync alone', 'dd bs=4M', 'deimos ping', 'deimos put', 'deimos get',
+    const rows = ['cp', 'cp + sync', 'fsync alone', 'dd bs=4M', 'node -e 0', 'deimos ping', 'deimos put', 'deimos get',
       'deimos ping (service)', 'deimos put (service)', 'deimos get (service)', 'deimos put (service, no fsync)'] as const;
-    const noRatio = new Set<string>(['deimos ping', 'deimos ping (service)', 'fsync alone']);
+    const noRatio = new Set<string>(['node -e 0', 'deimos ping', 'deimos ping (service)', 'fsync alone']);
     const startService = async (extra: Record<string, string> = {}): Promise<ChildProcess> => {
       const d = spawn(process.execPath, [BIN, 'daemon'], { env: { ...env, ...extra }, cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
       let out = '';
@@ -104,6 +107,8 @@ async function main(): Promise<void> {
       settle();
       s['dd bs=4M'] = timed(() => execFileSync('dd', [`if=${src}`, `of=${out}`, 'bs=4M', 'status=none']));
       await rm(out);
+      settle();
+      s['node -e 0'] = timed(() => execFileSync(process.execPath, ['-e', '0'], { env }));
       settle();
       s['deimos ping'] = timed(() => deimos('ping'));
       settle();
@@ -141,7 +146,7 @@ async function main(): Promise<void> {
     const mbps = (sec: number) => (bytes / sec / 1e6).toFixed(0);
     const cp = median(t.cp);
     const cpSync = median(t['cp + sync']);
-    console.log(`# ${sizeMiB} MiB on a directory medium, ${reps} repetitions (+1 warm-up), medians; sync + ${settleS} s idle before each; ${new Date().toISOString().slice(0, 16)}Z, load average ${load0.toFixed(1)} → ${loadavg()[0]!.toFixed(1)}`);
+    console.log(`# ${sizeMiB} MiB on a directory medium, ${reps} repetitions (+1 warm-up), medians; sync + ${settleS} s idle before each; ${new Date().toISOString().slice(0, 16)}Z, load average ${load0.toFixed(1)} → ${loadavg()[0]!.toFixed(1)}; NODE_EXTRA_CA_CERTS ${process.env.NODE_EXTRA_CA_CERTS ? 'set' : 'unset'}`);
     console.log('| operation | median s | min s | MB/s (median) | speed vs cp | speed vs cp + sync |');
     console.log('|---|---|---|---|---|---|');
     for (const k of rows) {

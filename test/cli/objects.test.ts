@@ -1,6 +1,6 @@
 import test from 'ava';
 import { randomBytes } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { open, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tmpStore, withDirMedia, type TmpStore } from '../helpers/cli.js';
 
@@ -109,6 +109,28 @@ for (const mode of MODES) {
       await s.ok(['dir', 'lock', d!]);
       await s.ok(['dir', 'delete', d!]);
       t.is((await s.ok(['dir', 'list'])).trim(), '');
+    } finally {
+      await s.cleanup();
+    }
+  });
+
+  test(`${mode}: a get of a corrupt extent fails with EIO and leaves no destination, even once the kernel copy filled it`, async (t) => {
+    const s = await store(mode);
+    try {
+      await withDirMedia(s, 1);
+      // Several 4 MiB hash chunks; the byte flipped lies in the last one, so the
+      // copy is complete before the checksum can tell.
+      const data = randomBytes(9 * 1024 * 1024 + 5);
+      await writeFile(join(s.root, 'src'), data);
+      await s.ok(['put', 'src', 'c']);
+      const [x] = JSON.parse(await s.ok(['extent', 'list', 'c', '-o', 'medium,address', '-f', 'json'])) as Array<{ medium: string; address: string }>;
+      const fh = await open(join(x!.medium, x!.address), 'r+');
+      await fh.write(Buffer.from([data[data.length - 3]! ^ 0xff]), 0, 1, data.length - 3);
+      await fh.close();
+      const r = await s.run(['get', 'c', 'out']);
+      t.is(r.code, 5, r.stderr);
+      t.regex(r.stderr, /cannot be rebuilt.*corrupt/);
+      t.deepEqual((await readdir(s.root)).filter((n) => n.startsWith('out') || n.startsWith('.out')), []);
     } finally {
       await s.cleanup();
     }

@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import type { DeimosError } from '../../src/core/errors.js';
 import { EXTENT_FOOTER_LEN, EXTENT_MAGIC, LABEL_FILE, PosixMedium, formatPosixMedium, openPosixMedium, readLabel } from '../../src/media/index.js';
 import type { ExtentHeader } from '../../src/media/index.js';
-import { hashGrowing } from '../../src/media/readBack.js';
+import { ChunkPool, hashGrowing } from '../../src/media/readBack.js';
 
 async function tempDir(): Promise<string> {
   return mkdtemp(join(tmpdir(), 'deimos-posix-'));
@@ -194,7 +194,7 @@ test('hashGrowing follows a file as a slow writer fills it, and fails if it stop
   })();
   const hashed: Buffer[] = [];
   const seen: number[] = [];
-  await hashGrowing(fh, data.length, writer, (b) => hashed.push(Buffer.from(b)), (n) => seen.push(n));
+  await hashGrowing(fh, data.length, writer, (b) => hashed.push(Buffer.from(b)), { progress: (n) => seen.push(n) });
   t.deepEqual(Buffer.concat(hashed), data);
   t.true(seen.length > 1, 'hashed in several steps, behind the writer');
   t.is(seen.at(-1), data.length);
@@ -204,6 +204,32 @@ test('hashGrowing follows a file as a slow writer fills it, and fails if it stop
   const boom = Object.assign(new Error('disk full'), { code: 'ENOSPC' });
   const failed = await t.throwsAsync(hashGrowing(fh, data.length + 5, Promise.reject(boom), () => undefined));
   t.is(failed, boom, "a failed writer's own error");
+  await fh.close();
+  await rm(dir, { recursive: true });
+});
+
+test('read-back buffers come back to their pool, for the next operation, and no more than it keeps', async (t) => {
+  const dir = await tempDir();
+  const file = join(dir, 'f');
+  const data = randomBytes(300_000);
+  await writeFile(file, data);
+  const pool = new ChunkPool(64 << 10, 2);
+  const taken: Buffer[] = [];
+  const take = pool.take.bind(pool);
+  pool.take = () => { const b = take(); taken.push(b); return b; };
+  const fh = await open(file, 'r');
+  for (let i = 0; i < 2; i++) {
+    const hashed: Buffer[] = [];
+    await hashGrowing(fh, data.length, Promise.resolve(), (b) => hashed.push(Buffer.from(b)), { pool });
+    t.deepEqual(Buffer.concat(hashed), data);
+  }
+  // A failed read-back gives its buffer back too.
+  await t.throwsAsync(hashGrowing(fh, data.length + 1, Promise.resolve(), () => undefined, { pool }), { code: 'EIO' });
+  t.is(taken.length, 3);
+  t.true(taken.every((b) => b === taken[0]), 'one buffer, reused');
+  const extra = [pool.take(), pool.take(), pool.take()];
+  for (const b of extra) pool.give(b);
+  t.is([pool.take(), pool.take(), pool.take()].filter((b) => extra.includes(b)).length, 2, 'keeps two');
   await fh.close();
   await rm(dir, { recursive: true });
 });

@@ -1,3 +1,5 @@
+// CommonJS, node built-ins only: the CLI's socket-only path (cli/quick.cts) loads it without the ESM loader.
+
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
