@@ -56,8 +56,12 @@ export class FileOps {
     const write = (flags & O_ACCMODE) !== 0;
     const truncate = write && (flags & O_TRUNC) !== 0;
     const h = await this.cache.open(row, { write, truncate });
-    if (truncate) this.attrs.invalidate(path);
-    return this.add({ kind: 'cache', h, uuid: row.uuid, writable: write, written: truncate, lastWrite: Date.now(), pending: {}, pendingGen: 0, version: h.version });
+    const fd = this.add({ kind: 'cache', h, uuid: row.uuid, writable: write, written: truncate, lastWrite: Date.now(), pending: {}, pendingGen: 0, version: h.version });
+    // Attributes cached until now (kept by the mount's addon too, even by a getattr during
+    // this open) must not outlive the first write: dropped once the writer is in the table,
+    // after which none is kept (Vfs.keepToken).
+    if (write) this.attrs.invalidate(path);
+    return fd;
   }
 
   /** Opens a version for reading (a deprecated one, from /.deimos/versions). */

@@ -69,21 +69,26 @@ export class Vfs {
    * path changes its size with no call here).
    */
   keepToken(p: string, since: number, found: boolean): number | undefined {
-    if (!this.mirror || this.attrs.snapshot() !== since) return undefined;
+    const token = this.mirrorToken(since);
+    if (token === undefined) return undefined;
     const path = catalogPath(p);
     if (controlPart(path) !== null) return undefined;
     if (found) {
       const e = this.attrs.peek(path);
       if (!e || (e.type === 'file' && this.table.writersOf(e.row.uuid).length > 0)) return undefined;
     }
-    return this.mirror.token();
+    return token;
   }
 
   /** keepToken for the entries of a readdir begun at `since`: a token where `keepable`, when nothing changed meanwhile. */
   keepTokens(since: number, keepable: boolean[]): (number | undefined)[] | undefined {
-    if (!this.mirror || this.attrs.snapshot() !== since) return undefined;
-    const token = this.mirror.token();
-    return keepable.map((k) => (k ? token : undefined));
+    const token = this.mirrorToken(since);
+    return token === undefined ? undefined : keepable.map((k) => (k ? token : undefined));
+  }
+
+  /** The mirror's token, when there is a mirror and nothing changed since `since`. */
+  private mirrorToken(since: number): number | undefined {
+    return this.mirror && this.attrs.snapshot() === since ? this.mirror.token() : undefined;
   }
 
   /** Forgets cached attributes (the catalog was changed by someone else, e.g. a CLI command). */
@@ -114,10 +119,9 @@ export class Vfs {
     for (let attempt = 0; ; attempt++) {
       const closed = this.table.closedWriters;
       const e = await this.entry(path);
-      const s = statOfEntry(e);
-      if (e.type !== 'file') return s;
+      if (e.type !== 'file') return statOfEntry(e);
       // A writer closed while the catalog was read: the row may predate its final size.
-      if (closed === this.table.closedWriters || attempt === 3) return this.table.overlay(s, e.row.uuid);
+      if (closed === this.table.closedWriters || attempt === 3) return this.shown(e);
     }
   }
 
@@ -131,9 +135,7 @@ export class Vfs {
     const path = catalogPath(p);
     if (controlPart(path) !== null) return undefined;
     const e = this.attrs.peek(path);
-    if (!e) return undefined;
-    const s = statOfEntry(e);
-    return e.type === 'file' ? this.table.overlay(s, e.row.uuid) : s;
+    return e && this.shown(e);
   }
 
   /** Entries with their attributes; `keepable`: which of those the addon may keep (see keepTokens). */
@@ -158,8 +160,7 @@ export class Vfs {
       if (path === '' && child === CONTROL) continue;
       seen.push([child, e]);
       names.push(baseName(child));
-      const s = statOfEntry(e);
-      stats.push(e.type === 'file' ? this.table.overlay(s, e.row.uuid) : s);
+      stats.push(this.shown(e));
       keepable.push(e.type !== 'file' || this.table.writersOf(e.row.uuid).length === 0);
     }
     this.attrs.prime(seen, snap);
@@ -284,8 +285,6 @@ export class Vfs {
     const rest = controlPart(path);
     if (rest === null) {
       const e = await this.attrs.lookup(path);
-      // Attributes kept from before (see keepToken) must not outlive the first write.
-      if ((flags & O_ACCMODE) !== 0) this.attrs.invalidate(path);
       const fd = await this.files.open(path, e, flags);
       if ((flags & O_ACCMODE) === 0 && e?.type === 'file') this.accessed(e.row);
       return fd;
@@ -391,6 +390,12 @@ export class Vfs {
   /** Resolves when the work started in the background (releases, atime) is over. */
   async settled(): Promise<void> {
     while (this.background.size) await Promise.all([...this.background]);
+  }
+
+  /** What stat shows for an entry: a file's open writers' size and times over its row. */
+  private shown(e: NsEntry): Stat {
+    const s = statOfEntry(e);
+    return e.type === 'file' ? this.table.overlay(s, e.row.uuid) : s;
   }
 
   private async entry(path: string): Promise<NsEntry> {
