@@ -39,19 +39,22 @@ t() {
 }
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 declare -A R
-# Each repetition starts one target further along, so that no target always
-# follows the same one: rclone's background work after its rows slowed a
-# deimos read that always came next (1.3-1.4 s, 0.6-0.7 s after deimos).
+# Each repetition takes the targets in another order (a Latin square: each
+# target comes after each other one), and every row waits until the machine
+# is idle: rclone uploads what was written a few seconds after its rows, and
+# a rotation alone had left deimos always right after rclone.
+orders=("0 1 2 3" "1 3 0 2" "2 0 3 1" "3 2 1 0")
 for ((r = 0; r < reps; r++)); do
-  order=("${targets[@]:r % ${#targets[@]}}" "${targets[@]:0:r % ${#targets[@]}}")
+  order=(); for i in ${orders[r % 4]}; do order+=("${targets[i]}"); done
   for x in "${order[@]}"; do
     dir="$root/$x/r$r"; mkdir -p "$dir"
+    settle
     R[$x,write]+="$(t dd if=/dev/zero of="$dir/big" bs=1M count="$size" conv=fsync) "
-    drop
+    drop; settle
     R[$x,read]+="$(t dd if="$dir/big" of=/dev/null bs=1M) "
-    R[$x,tarx]+="$(t tar -C "$dir" -xf "$root/tree.tar") "
-    R[$x,lslR]+="$(t ls -lR "$dir/tree") "
-    R[$x,rsync]+="$(t rsync -a "$root/tree/" "$dir/rsynced/") "
+    settle; R[$x,tarx]+="$(t tar -C "$dir" -xf "$root/tree.tar") "
+    settle; R[$x,lslR]+="$(t ls -lR "$dir/tree") "
+    settle; R[$x,rsync]+="$(t rsync -a "$root/tree/" "$dir/rsynced/") "
     rm -rf "$dir"
   done
 done

@@ -37,3 +37,20 @@ mount_deimos_dir() {
   "$deimos" dir add --unlock "$root/media-$name" >/dev/null && "$deimos" dir format "$root/media-$name" >/dev/null
   env "$@" DEIMOS_CACHE_FAMILY=dir "$deimos" mount "$root/mnt-$name" --cache-dir "$root/cache-$name" --cache-size 20G >/dev/null
 }
+
+# settle: waits (at most 60 s) until the machine has been idle for half a
+# second, so that one target's background work (rclone's uploads, deimos's
+# flushes) is not timed as the next target's.
+settle() {
+  sync
+  local i
+  for ((i = 0; i < 120; i++)); do
+    local a b
+    a=$(head -1 /proc/stat); sleep 0.5; b=$(head -1 /proc/stat)
+    awk -v a="$a" -v b="$b" 'BEGIN {
+      n = split(a, x); split(b, y); busy = 0; all = 0
+      for (k = 2; k <= n; k++) { d = y[k] - x[k]; all += d; if (k != 5 && k != 6) busy += d }
+      exit !(all > 0 && busy / all < 0.05)
+    }' && return 0
+  done
+}

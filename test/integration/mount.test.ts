@@ -183,6 +183,46 @@ test.serial('data on the direct path: fsync records what was written around JS; 
   t.true((await readFile(f)).equals(Buffer.concat([a, b])));
 });
 
+test.serial('reads spliced from the cache file: sizes around pages and requests, reads across the end, a file growing while read', async (t) => {
+  for (const size of [1, 4095, 4097, (128 << 10) + 17, (5 << 20) + 3]) {
+    const f = join(m.mnt, `splice-${size}.bin`);
+    const data = randomBytes(size);
+    await writeFile(f, data);
+    t.true((await readFile(f)).equals(data), `whole file of ${size} bytes`);
+    const fh = await open(f, 'r');
+    try {
+      for (const [pos, len] of [[0, 1], [size - 1, 10], [Math.floor(size / 3), 200_000], [size, 5], [size + 4096, 5]]) {
+        const buf = Buffer.alloc(len);
+        const { bytesRead } = await fh.read(buf, 0, len, pos);
+        const want = data.subarray(Math.min(pos, size), Math.min(pos + len, size));
+        t.true(buf.subarray(0, bytesRead).equals(want), `${size} bytes, read of ${len} at ${pos}`);
+      }
+    } finally {
+      await fh.close();
+    }
+  }
+  const f = join(m.mnt, 'splice-growing.bin');
+  const a = randomBytes(300_001);
+  const b = randomBytes(200_003);
+  const w = await open(f, 'w');
+  try {
+    await w.write(a, 0, a.length, 0);
+    const r = await open(f, 'r');
+    try {
+      t.true((await r.readFile()).equals(a));
+      await w.write(b, 0, b.length, a.length);
+      const buf = Buffer.alloc(b.length);
+      const { bytesRead } = await r.read(buf, 0, b.length, a.length);
+      t.true(buf.subarray(0, bytesRead).equals(b.subarray(0, bytesRead)), 'bytes written after the reader opened');
+    } finally {
+      await r.close();
+    }
+  } finally {
+    await w.close();
+  }
+  t.true((await readFile(f)).equals(Buffer.concat([a, b])));
+});
+
 test.serial('xattrs: user metadata with setfattr/getfattr and deimos getmd; deimos status attributes', async (t) => {
   const f = join(m.mnt, 'md.txt');
   await writeFile(f, 'metadata\n');
