@@ -39,3 +39,6 @@ echo "postinstall: building fuse-native (patched) with $gyp --nodedir=$nodedir" 
 # index.js refuses to load over a stock addon; check it loads here, not at mount time.
 node -e "if (require('fuse-native').DEIMOS_PATCH !== 5) process.exit(1)" ||
   { echo "postinstall: fuse-native is not the patched build" >&2; exit 1; }
+
+# The compiled CLI client (bin/deimos runs it first).
+bash scripts/build-client.sh

@@ -18,7 +18,7 @@ async function main(): Promise<void> {
   const env = { ...process.env, DEIMOS_HOME: join(root, 'home'), DEIMOS_CONFIG: process.env.DEIMOS_CONFIG ?? '/dev/null' };
   const sh = (args: string[]) => new Promise<string>((ok, ko) => {
     process.stdout.write(`$ deimos ${args.join(' ')}\n`);
-    execFile(process.execPath, [BIN, ...args], { env, cwd: root }, (err, stdout, stderr) => {
+    execFile(BIN, [...args], { env, cwd: root }, (err, stdout, stderr) => {
       if (stdout) process.stdout.write(stdout.replace(/^(?=.)/gm, '  '));
       if (stderr) process.stderr.write(stderr);
       if (err) ko(new Error(`deimos ${args[0]} failed (exit ${err.code})`)); else ok(stdout);

@@ -12,6 +12,12 @@ export interface Request {
   cwd: string;
   uid: number;
   gid: number;
+  /**
+   * 'text': the service formats what the user sees and answers in frames
+   * (service/textReply.ts) instead of events; the compiled client
+   * (cli/quick.c) sends it, which has no JSON parser.
+   */
+  reply?: 'text';
 }
 
 export interface CommandResult {

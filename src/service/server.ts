@@ -3,6 +3,7 @@ import { unlink } from 'node:fs/promises';
 import { toDeimosError, type Logger } from '../core/index.js';
 import type { CallContext, CommandResult, Event, Request } from './protocol.js';
 import { socketAddress } from './socketPath.cjs';
+import { TextReply } from './textReply.js';
 
 export type Dispatch = (req: Request, ctx: CallContext) => Promise<CommandResult>;
 
@@ -54,20 +55,24 @@ export class CommandServer {
   }
 
   private async serve(sock: Socket, line: string): Promise<void> {
+    let text: TextReply | null = null;
     const send = (e: Event) => { if (!sock.destroyed) sock.write(JSON.stringify(e) + '\n'); };
     try {
       const req = JSON.parse(line) as Request;
+      if (req.reply === 'text') text = new TextReply(sock);
       const ctx: CallContext = {
         cwd: req.cwd, uid: req.uid, gid: req.gid,
-        progress: (what, done, total) => send({ type: 'progress', what, done, total }),
-        warn: (message) => send({ type: 'warning', message }),
+        progress: (what, done, total) => { if (!text) send({ type: 'progress', what, done, total }); },
+        warn: (message) => { if (text) text.warning(message); else send({ type: 'warning', message }); },
       };
       const result = await this.dispatch(req, ctx);
-      send({ type: 'result', result });
+      if (text) text.result(result);
+      else send({ type: 'result', result });
     } catch (e) {
       const err = toDeimosError(e);
       if (err.code === 'EIO' && err.message.startsWith('internal error')) this.log.error({ err: e }, 'command failed');
-      send({ type: 'error', error: err.toJSON() });
+      if (text) text.error(err);
+      else send({ type: 'error', error: err.toJSON() });
     } finally {
       sock.end();
     }

@@ -58,7 +58,7 @@ async function main(): Promise<void> {
     await cat.close();
 
     const env = { ...process.env, DEIMOS_HOME: home, DEIMOS_CONFIG: '/dev/null', DEIMOS_LOG_LEVEL: 'error' };
-    const cli = (...args: string[]) => { const s = now(); const out = execFileSync(process.execPath, [BIN, ...args], { env, maxBuffer: 1 << 30 }); return [now() - s, out.toString().trim().split('\n').length] as const; };
+    const cli = (...args: string[]) => { const s = now(); const out = execFileSync(BIN, [...args], { env, maxBuffer: 1 << 30 }); return [now() - s, out.toString().trim().split('\n').length] as const; };
     const cliPat = [0, 1, 2].map(() => cli('object', 'list', '--pattern', '^proj/p0421/'));
     const cliOne = [0, 1, 2].map(() => cli('object', 'list', 'proj/p0421/run/f000007.dat'));
     const cliNone = [0, 1, 2].map(() => cli('ping'));

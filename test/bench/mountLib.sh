@@ -38,19 +38,19 @@ mount_deimos_dir() {
   env "$@" DEIMOS_CACHE_FAMILY=dir "$deimos" mount "$root/mnt-$name" --cache-dir "$root/cache-$name" --cache-size 20G >/dev/null
 }
 
-# settle: waits (at most 60 s) until the machine has been idle for half a
-# second, so that one target's background work (rclone's uploads, deimos's
-# flushes) is not timed as the next target's.
+# settle: waits (at most 20 s) until the machine has been idle (under 10%
+# busy) for half a second, so that one target's background work (rclone's
+# uploads, deimos's flushes) is not timed as the next target's.
 settle() {
   sync
   local i
-  for ((i = 0; i < 120; i++)); do
+  for ((i = 0; i < 40; i++)); do
     local a b
     a=$(head -1 /proc/stat); sleep 0.5; b=$(head -1 /proc/stat)
     awk -v a="$a" -v b="$b" 'BEGIN {
       n = split(a, x); split(b, y); busy = 0; all = 0
       for (k = 2; k <= n; k++) { d = y[k] - x[k]; all += d; if (k != 5 && k != 6) busy += d }
-      exit !(all > 0 && busy / all < 0.05)
+      exit !(all > 0 && busy / all < 0.10)
     }' && return 0
   done
 }

@@ -62,7 +62,8 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 async function main(): Promise<void> {
   const root = await mkdtemp(join(process.env.BENCH_DIR ?? tmpdir(), 'deimos-bench-'));
   const env = { ...process.env, DEIMOS_HOME: join(root, 'home'), DEIMOS_CONFIG: '/dev/null', DEIMOS_LOG_LEVEL: 'error', DEIMOS_LOG_DAEMON_LEVEL: 'error' };
-  const deimos = (...args: string[]) => execFileSync(process.execPath, [BIN, ...args], { env, cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+  // stderr a pipe, as in a script: on a terminal bin/deimos leaves the compiled client for the Node CLI (progress bars).
+  const deimos = (...args: string[]) => execFileSync(BIN, [...args], { env, cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
   const load0 = loadavg()[0]!;
   try {
     const medium = join(root, 'medium');
@@ -80,7 +81,7 @@ async function main(): Promise<void> {
       'deimos ping (service)', 'deimos put (service)', 'deimos get (service)', 'deimos put (service, no fsync)'] as const;
     const noRatio = new Set<string>(['node -e 0', 'deimos ping', 'deimos ping (service)', 'fsync alone']);
     const startService = async (extra: Record<string, string> = {}): Promise<ChildProcess> => {
-      const d = spawn(process.execPath, [BIN, 'daemon'], { env: { ...env, ...extra }, cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+      const d = spawn(BIN, ['daemon'], { env: { ...env, ...extra }, cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
       let out = '';
       d.stdout!.setEncoding('utf8');
       while (!out.includes('service ready')) {

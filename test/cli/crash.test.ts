@@ -41,7 +41,7 @@ test('a put killed with SIGKILL mid-way leaves the store consistent', async (t) 
     // Killed once bytes are landing on the medium. On a loaded machine the put may end
     // first: then it is removed and tried again; a put that fails is reported, not waited for.
     for (let attempt = 1; ; attempt++) {
-      const child = spawn(process.execPath, [BIN, 'put', 'big', 'victim'], { env: s.env, cwd: s.root, stdio: ['ignore', 'ignore', 'pipe'] });
+      const child = spawn(BIN, ['put', 'big', 'victim'], { env: s.env, cwd: s.root, stdio: ['ignore', 'ignore', 'pipe'] });
       let stderr = '';
       child.stderr!.on('data', (b: Buffer) => { stderr += b.toString(); });
       const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));

@@ -31,7 +31,7 @@ export async function tmpStore(extraEnv: NodeJS.ProcessEnv = {}): Promise<TmpSto
   const daemons: ChildProcess[] = [];
   let nextDir = 0;
   const run: TmpStore['run'] = (args, opts = {}) => new Promise((res) => {
-    const child = execFile(process.execPath, [BIN, ...args], { env: { ...env, ...opts.env }, cwd: opts.cwd ?? root, maxBuffer: 64 << 20, encoding: 'utf8' },
+    const child = execFile(BIN, [...args], { env: { ...env, ...opts.env }, cwd: opts.cwd ?? root, maxBuffer: 64 << 20, encoding: 'utf8' },
       (err, stdout, stderr) => res({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }));
     if (opts.input !== undefined) child.stdin!.end(opts.input);
     else child.stdin!.end();
@@ -53,7 +53,7 @@ export async function tmpStore(extraEnv: NodeJS.ProcessEnv = {}): Promise<TmpSto
       return r.stdout;
     },
     async startDaemon() {
-      const child = spawn(process.execPath, [BIN, 'daemon'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(BIN, ['daemon'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
       daemons.push(child);
       await new Promise<void>((res, rej) => {
         let out = '';

@@ -38,7 +38,7 @@ export async function libraryStore(extra: NodeJS.ProcessEnv = {}): Promise<TmpSt
 export async function mountChild(s: TmpStore, name = 'mnt', args: string[] = []): Promise<Mounted> {
   const mnt = join(s.root, name);
   await mkdir(mnt, { recursive: true });
-  const child = spawn(process.execPath, [BIN, 'mount', '--foreground', ...args, mnt], { env: s.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(BIN, ['mount', '--foreground', ...args, mnt], { env: s.env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
   child.stderr!.on('data', (d: Buffer) => { out += d.toString(); });

@@ -59,6 +59,32 @@ test('writers on one cartridge are serialized: the next grant comes when the pre
   t.is(s.status().counters.mounts, 1);
 });
 
+test('the writes of one batch count as one request toward sync_nb_req; writes outside a batch each count', async (t) => {
+  const env = await schedEnv(t, { ...SMALL, 'lrs.sync_nb_req': 'tape=2,dir=1', 'lrs.sync_time_ms': 'tape=10000,dir=0' });
+  await formatted(env, ['L00000L9']);
+  const s = env.scheduler('cost');
+  const run = async (batches: Array<string | undefined>) => {
+    const syncs0 = s.status().counters.syncs;
+    const t0 = env.clock.now();
+    const acks: Array<Promise<number>> = [];
+    for (const [i, batch] of batches.entries()) {
+      const g = await s.allocWrite({ family: 'tape', tags: [], count: 1, size: KB, batch });
+      const w = await g.slots[0]!.io.writeExtent(header(`${batch}-${i}-${t0}`, KB), one(Buffer.alloc(KB)), () => ({}));
+      acks.push(g.complete({ ok: true, bytes: [w.size] }).then(() => env.clock.now() - t0));
+    }
+    const at = await Promise.all(acks);
+    return { syncs: s.status().counters.syncs - syncs0, lastAckMs: Math.max(...at) };
+  };
+  const alone = await run([undefined, undefined, undefined, undefined, undefined, undefined]);
+  t.is(alone.syncs, 3, 'six writes, sync_nb_req 2: three syncs');
+  const grouped = await run(['g1', 'g1', 'g1', 'g1', 'g1', 'g1']);
+  t.is(grouped.syncs, 1, 'one batch of six: one sync');
+  t.true(grouped.lastAckMs >= 10_000, 'a lone batch is synced by sync_time_ms');
+  const two = await run(['g2', 'g2', 'g2', 'g3']);
+  t.is(two.syncs, 1, 'a second batch makes the second request');
+  t.true(two.lastAckMs < 10_000, 'synced by the count, before sync_time_ms');
+});
+
 test('puts of one batch go to the cartridge the first got; puts without one spread over the mounted cartridges', async (t) => {
   const env = await schedEnv(t, { ...SMALL, 'lrs.sync_nb_req': 'tape=8,dir=1' });
   await formatted(env, ['L00000L9', 'L00001L9']);

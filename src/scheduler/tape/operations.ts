@@ -120,7 +120,7 @@ function grantWrite(ctx: OpsContext, job: WriteJob, drives: DriveSlot[]): void {
           s.counters.writes++;
           s.counters.bytes_written += bytes;
           s.lastGrouping.set(m, job.req.grouping ?? null);
-          waits.push(s.syncs.add(m, bytes, t));
+          waits.push(s.syncs.add(m, bytes, t, job.req.batch));
           if (c.capacity - c.eod <= 0) patches.push(patchMedium(ctx, m, { fsStatus: 'full' }));
           else if (s.media.get(m)?.fsStatus === 'empty') patches.push(patchMedium(ctx, m, { fsStatus: 'used' }));
         } else if (toDeimosError(outcome.error).code === 'ENOSPC') {

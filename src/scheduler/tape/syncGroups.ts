@@ -5,7 +5,11 @@ import type { Family } from '../../catalog/interface.js';
  * Grouped syncs (Phobos' sync_time_ms / sync_nb_req / sync_wsize_kb): writes
  * on a medium accumulate in one group, and the medium is synced once when
  * the first threshold is reached — not once per object. Every writer in the
- * group is acknowledged by that one sync.
+ * group is acknowledged by that one sync. The writes of one batch (a flush
+ * group of the cache, a `put --file` list) count as one request, as a
+ * Phobos grouped put is one: a flush of 64 small files synced every 5 files
+ * spent most of the drive's time in syncs (3 s each, the whole index
+ * written again each time).
  */
 export interface SyncThresholds {
   timeMs: number;
@@ -25,7 +29,9 @@ interface Waiter { resolve(): void; reject(e: unknown): void }
 
 export interface SyncGroup {
   firstMs: number;
+  /** Requests: writes outside any batch, and batches. */
   nbReq: number;
+  batches: Set<string>;
   bytes: number;
   waiters: Waiter[];
 }
@@ -36,13 +42,17 @@ export class SyncGroups {
   constructor(private readonly th: SyncThresholds) {}
 
   /** Records a completed write; the promise settles with the sync that covers it. */
-  add(medium: string, bytes: number, nowMs: number): Promise<void> {
+  add(medium: string, bytes: number, nowMs: number, batch?: string): Promise<void> {
     let g = this.groups.get(medium);
     if (g === undefined) {
-      g = { firstMs: nowMs, nbReq: 0, bytes: 0, waiters: [] };
+      g = { firstMs: nowMs, nbReq: 0, batches: new Set(), bytes: 0, waiters: [] };
       this.groups.set(medium, g);
     }
-    g.nbReq++;
+    if (batch === undefined) g.nbReq++;
+    else if (!g.batches.has(batch)) {
+      g.batches.add(batch);
+      g.nbReq++;
+    }
     g.bytes += bytes;
     const group = g;
     return new Promise<void>((resolve, reject) => group.waiters.push({ resolve, reject }));
