@@ -18,12 +18,12 @@ export async function mountDemo(bin: string, root: string): Promise<void> {
     DEIMOS_LIBRARY_TIME_SCALE: process.env.DEIMOS_LIBRARY_TIME_SCALE ?? '0.001', DEIMOS_LIBRARY_CAPACITY_LTO9: '8G',
   };
   const sh = async (cmd: string, args: string[], quiet = false): Promise<string> => {
-    process.stdout.write(`$ ${cmd === process.execPath ? 'deimos' : cmd} ${(cmd === process.execPath ? args.slice(1) : args).join(' ')}\n`);
+    process.stdout.write(`$ ${cmd === bin ? 'deimos' : cmd} ${args.join(' ')}\n`);
     const { stdout } = await run(cmd, args, { env, cwd: root, maxBuffer: 64 << 20 });
     if (!quiet && stdout) process.stdout.write(stdout.replace(/^(?=.)/gm, '  '));
     return stdout;
   };
-  const deimos = (...args: string[]) => sh(process.execPath, [bin, ...args]);
+  const deimos = (...args: string[]) => sh(bin, args);
   const mnt = join(root, 'mnt');
   const src = join(root, 'results');
   await mkdir(mnt);
