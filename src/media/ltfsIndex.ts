@@ -1,22 +1,27 @@
-import { open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DeimosError } from '../core/errors.js';
 import type { ExtentHeader } from './interface.js';
 
 /**
- * The on-disk form of a simulated cartridge, after LTFS: each extent is a
- * data file named by its file uid, and `index.json` says which files exist
- * and where each starts on the tape. Only what an index names is reachable:
- * files written after the last index (a crash between write and sync) are
- * discarded when the cartridge is opened again, as LTFS would not see them.
+ * The on-disk form of a simulated cartridge, after LTFS: `data` holds the
+ * bytes at their position from the beginning of tape (sparse where nothing
+ * was written), and `index.json` says which extents exist and where each
+ * starts. Only what an index names is reachable: bytes written after the
+ * last index (a crash between write and sync) are cut off when the
+ * cartridge is opened again, as LTFS would not see them. One file, as the
+ * tape is one medium: a file per extent cost a file creation per small file
+ * flushed (on this disk's ext4 without a journal, a search past every inode
+ * deleted lately) and a datasync each, where a drive syncs once per group.
  */
 
 export const INDEX_FILE = 'index.json';
-const FORMAT = 'deimos-ltfs/1';
+export const DATA_FILE = 'data';
+const FORMAT = 'deimos-ltfs/2';
 
 export interface IndexedExtent {
   address: string;
-  /** Names the data file; never reused on a cartridge until it is formatted. */
+  /** LTFS's file uid: never reused on a cartridge until it is formatted. */
   uid: number;
   /** Start position in bytes from the beginning of tape. */
   position: number;
@@ -45,8 +50,8 @@ export function tapeAddress(h: Pick<ExtentHeader, 'uuid' | 'version' | 'copyName
   return `${h.uuid}.${h.version}.${h.copyName}.${h.layoutIndex}.${h.splitIndex}`;
 }
 
-export function dataFile(dir: string, uid: number): string {
-  return join(dir, String(uid));
+export function dataPath(dir: string): string {
+  return join(dir, DATA_FILE);
 }
 
 /** The cartridge's last written index, or null for a blank (never formatted) cartridge. */
@@ -90,24 +95,40 @@ export async function writeIndex(dir: string, idx: LtfsIndex): Promise<void> {
   }
 }
 
-/** Removes data files the index does not name (unsynced writes, deleted extents; all of them for null). */
-export async function discardUnindexed(dir: string, idx: LtfsIndex | null): Promise<number> {
+/**
+ * Makes the directory hold what `idx` says and nothing more: the data cut to
+ * the index's end of data (unsynced writes), every other file removed
+ * (a torn index write, the per-extent files of format 1). For null (a blank
+ * cartridge, or one being formatted) everything goes. Returns whether
+ * anything was dropped.
+ */
+export async function discardUnindexed(dir: string, idx: LtfsIndex | null): Promise<boolean> {
   let names: string[];
   try {
     names = await readdir(dir);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
     throw e;
   }
-  const keep = new Set((idx?.extents ?? []).map((x) => String(x.uid)));
-  keep.add(INDEX_FILE);
-  let n = 0;
+  let dropped = false;
   for (const name of names) {
-    if (keep.has(name)) continue;
+    if (idx !== null && (name === INDEX_FILE || name === DATA_FILE)) continue;
     await rm(join(dir, name), { force: true, recursive: true });
-    n++;
+    dropped = true;
   }
-  return n;
+  if (idx !== null) {
+    const size = await stat(dataPath(dir)).then((st) => st.size, () => null);
+    if (size === null || size > idx.eod) {
+      const fh = await open(dataPath(dir), size === null ? 'w' : 'r+');
+      try {
+        await fh.truncate(idx.eod);
+      } finally {
+        await fh.close();
+      }
+      dropped ||= size !== null;
+    }
+  }
+  return dropped;
 }
 
 function damaged(label: string, why: string): DeimosError {

@@ -4,12 +4,13 @@ import type { Checksums } from '../catalog/interface.js';
 import type { Clock } from '../clock/interface.js';
 import { DeimosError } from '../core/errors.js';
 import type { ExtentHeader, MediumIO, MediumSpace, WrittenExtent } from './interface.js';
-import { dataFile, discardUnindexed, emptyIndex, readIndex, tapeAddress, writeIndex, type IndexedExtent, type LtfsIndex } from './ltfsIndex.js';
+import { dataPath, discardUnindexed, emptyIndex, readIndex, tapeAddress, writeIndex, type IndexedExtent, type LtfsIndex } from './ltfsIndex.js';
 
 /**
  * A cartridge seen as an LTFS volume. Extents are appended at end of data
- * (EOD); the index (positions and headers) reaches the cartridge only at
- * sync, so a crash loses what was written since. Every head movement and
+ * (EOD); the bytes are made durable and the index (positions and headers)
+ * reaches the cartridge only at sync, as a drive's buffer is flushed by a
+ * filemark, so a crash loses what was written since. Every head movement and
  * every byte streamed is charged to the clock by the drive's timing model;
  * the bytes themselves live in real files (see ltfsIndex.ts).
  *
@@ -133,14 +134,14 @@ export class TapeVolume implements MediumIO {
       // From here bytes reach the tape: even a failed write moves EOD, and the index must say so.
       this.dirty = true;
       let written = 0;
-      const fh = await open(dataFile(this.dir, uid), 'w');
+      const fh = await open(dataPath(this.dir), 'r+');
       try {
         const pace = this.pacer(d, start);
         for await (const chunk of data) {
           if (start + written + chunk.length > this.capacity) {
             throw new DeimosError('ENOSPC', `end of tape reached on cartridge ${this.name} after ${written} bytes`, 'write it to another cartridge');
           }
-          for (let off = 0; off < chunk.length;) off += (await fh.write(chunk, off, chunk.length - off)).bytesWritten;
+          for (let off = 0; off < chunk.length;) off += (await fh.write(chunk, off, chunk.length - off, start + written + off)).bytesWritten;
           written += chunk.length;
           idx.eod = start + written;
           await pace(written, false);
@@ -149,7 +150,6 @@ export class TapeVolume implements MediumIO {
         if (written !== header.size) {
           throw new DeimosError('EIO', `extent ${this.addressFor(header)} got ${written} bytes, its header says ${header.size}`, 'this is a bug in the writer');
         }
-        await fh.datasync();
       } finally {
         await fh.close();
       }
@@ -203,6 +203,7 @@ export class TapeVolume implements MediumIO {
       await mkdir(this.dir, { recursive: true });
       await discardUnindexed(this.dir, null);
       const idx = emptyIndex(this.name, (this.idx?.generation ?? 0) + 1);
+      await discardUnindexed(this.dir, idx);
       await writeIndex(this.dir, idx);
       this.idx = idx;
       this.dirty = false;
@@ -224,7 +225,7 @@ export class TapeVolume implements MediumIO {
       const from = e.position + offset;
       await this.locate(d, from);
       await d.beforeRead();
-      const fh = await open(dataFile(this.dir, e.uid), 'r').catch((err: unknown) => {
+      const fh = await open(dataPath(this.dir), 'r').catch((err: unknown) => {
         throw lost(this.name, address, err);
       });
       try {
@@ -232,8 +233,8 @@ export class TapeVolume implements MediumIO {
         for (let done = 0; done < length;) {
           const buf = Buffer.allocUnsafe(Math.min(this.chunk, length - done));
           for (let got = 0; got < buf.length;) {
-            const { bytesRead } = await fh.read(buf, got, buf.length - got, offset + done + got);
-            if (bytesRead === 0) throw lost(this.name, address, 'its data file is shorter than the index says');
+            const { bytesRead } = await fh.read(buf, got, buf.length - got, from + done + got);
+            if (bytesRead === 0) throw lost(this.name, address, 'the data file is shorter than the index says');
             got += bytesRead;
           }
           done += buf.length;
@@ -259,10 +260,16 @@ export class TapeVolume implements MediumIO {
       generation: this.idx.generation + 1,
       extents: [...this.entries.values()].sort((a, b) => a.position - b.position),
     };
+    // The bytes first: an index must never name bytes a crash could lose.
+    const fh = await open(dataPath(this.dir), 'r+');
+    try {
+      await fh.datasync();
+    } finally {
+      await fh.close();
+    }
     await writeIndex(this.dir, idx);
     this.idx.generation = idx.generation;
     this.dirty = false;
-    await discardUnindexed(this.dir, idx);
   }
 
   private async locate(d: TapeDrive, to: number): Promise<void> {

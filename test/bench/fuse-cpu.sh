@@ -23,7 +23,7 @@ for x in A B; do
   ${BIN[$x]} tape add --type LTO9 --unlock 'L[00000-00003]L9' >/dev/null && ${BIN[$x]} tape format 'L[00000-00003]L9' >/dev/null
   if [ $x = A ]; then xenv=${ENV_A:-X=1}; else xenv=${ENV_B:-X=1}; fi
   env $xenv DEIMOS_CACHE_FAMILY=tape ${BIN[$x]} mount $root/mnt-$x --cache-dir $root/cache-$x --cache-size 100G >/dev/null
-  PID[$x]=$(pgrep -f "deimos mount $root/mnt-$x" | tail -1)
+  PID[$x]=$(pgrep -f "deimos(\.cjs)? mount $root/mnt-$x" | tail -1)
 done
 cpu() { awk '{print $14+$15}' /proc/$1/stat; }
 for ((r = 0; r < reps; r++)); do

@@ -2,7 +2,7 @@ import { mkdir, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DeimosError } from '../../core/errors.js';
 import type { ExtentHeader } from '../../media/interface.js';
-import { dataFile, discardUnindexed, emptyIndex, tapeAddress, writeIndex, type IndexedExtent } from '../../media/ltfsIndex.js';
+import { dataPath, discardUnindexed, emptyIndex, tapeAddress, writeIndex, type IndexedExtent } from '../../media/ltfsIndex.js';
 
 /** Where the sim keeps a cartridge's files. */
 export function cartridgeDir(libraryDir: string, label: string): string {
@@ -29,21 +29,22 @@ export async function seedCartridge(libraryDir: string, label: string, extents: 
   await discardUnindexed(dir, null);
   const idx = emptyIndex(label, 1);
   let end = 0;
-  for (const x of [...extents].sort((a, b) => a.position - b.position)) {
-    const size = x.header.size;
-    if (x.position < end || (x.data && x.data.length !== size)) {
-      throw new DeimosError('EINVAL', `extent ${tapeAddress(x.header)} at ${x.position} overlaps the previous one or its data is not ${size} bytes`);
+  const fh = await open(dataPath(dir), 'w');
+  try {
+    for (const x of [...extents].sort((a, b) => a.position - b.position)) {
+      const size = x.header.size;
+      if (x.position < end || (x.data && x.data.length !== size)) {
+        throw new DeimosError('EINVAL', `extent ${tapeAddress(x.header)} at ${x.position} overlaps the previous one or its data is not ${size} bytes`);
+      }
+      const entry: IndexedExtent = { address: tapeAddress(x.header), uid: idx.nextUid++, position: x.position, size, header: x.header };
+      // Without data the extent's bytes are a hole (zeros), as long as it says.
+      if (x.data) await fh.write(x.data, 0, size, x.position);
+      idx.extents.push(entry);
+      end = x.position + size;
     }
-    const entry: IndexedExtent = { address: tapeAddress(x.header), uid: idx.nextUid++, position: x.position, size, header: x.header };
-    const fh = await open(dataFile(dir, entry.uid), 'w');
-    try {
-      if (x.data) await fh.writeFile(x.data);
-      else await fh.truncate(size);
-    } finally {
-      await fh.close();
-    }
-    idx.extents.push(entry);
-    end = x.position + size;
+    await fh.truncate(end);
+  } finally {
+    await fh.close();
   }
   idx.eod = end;
   await writeIndex(dir, idx);

@@ -1,7 +1,7 @@
 import { mkdir, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ExtentHeader } from '../../media/interface.js';
-import { dataFile, emptyIndex, writeIndex, type IndexedExtent } from '../../media/ltfsIndex.js';
+import { dataPath, emptyIndex, writeIndex, type IndexedExtent } from '../../media/ltfsIndex.js';
 import type { ScaledRequest } from './scale.js';
 
 /**
@@ -29,15 +29,16 @@ export async function populate(libDir: string, reqs: readonly ScaledRequest[], l
       const size = r.end - r.start;
       const h = header(`${label}/${r.start}`, size);
       const x: IndexedExtent = { address: `${h.uuid}.1.source.0.0`, uid, position: r.start, size, header: { ...h, checksums: {} } };
-      const fh = await open(dataFile(dir, uid), 'w');
-      try {
-        await fh.truncate(size);
-      } finally {
-        await fh.close();
-      }
       idx.extents.push(x);
       idx.eod = Math.max(idx.eod, r.end);
       address.set(r.key, x.address);
+    }
+    // The extents' bytes: a hole of zeros up to the end of data.
+    const fh = await open(dataPath(dir), 'w');
+    try {
+      await fh.truncate(idx.eod);
+    } finally {
+      await fh.close();
     }
     await writeIndex(dir, idx);
   }
