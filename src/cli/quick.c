@@ -5,7 +5,7 @@
  * here, a fifth of a 1 GiB get through the service (README, "Store").
  *
  * It only sends: the service does the work, and formats what the user sees
- * (a "text" reply, see service/server.ts): stdout and stderr bytes, then the
+ * (a "text" reply, see service/textReply.ts): stdout and stderr bytes, then the
  * exit code. Everything else is the Node CLI's, which this program execs
  * unchanged: another command or form (options, `-`), a terminal on stderr
  * (progress bars), no service listening, a socket path the Node CLI would
@@ -121,16 +121,18 @@ static int socket_path (char *out, size_t size) {
   return (n > 0 && n <= MAX_SOCKET_PATH && (size_t) n < size) ? 0 : -1;
 }
 
-static void write_all (int fd, const char *p, size_t n) {
+/* 0, or -1 with errno. */
+static int write_all (int fd, const char *p, size_t n) {
   while (n > 0) {
     ssize_t w = write(fd, p, n);
     if (w < 0) {
       if (errno == EINTR) continue;
-      return;
+      return -1;
     }
     p += w;
     n -= (size_t) w;
   }
+  return 0;
 }
 
 /* Appends what the socket has to `b`: 1, or 0 at its end, or -1 with errno. */
@@ -177,7 +179,8 @@ static int relay (int sock) {
           code[n] = 0;
           return atoi(code);
         }
-        write_all(tag == 'o' ? 1 : 2, b.data + start, n);
+        // A closed stdout or stderr does not stop the relay: the exit code still comes.
+        (void) write_all(tag == 'o' ? 1 : 2, b.data + start, n);
         pos = start + n;
         continue;
       }
@@ -235,18 +238,10 @@ int main (int argc, char **argv) {
     run_node();
   }
   signal(SIGPIPE, SIG_IGN);
-  const char *p = req.data;
-  size_t left = req.len;
-  while (left > 0) {
-    ssize_t w = write(sock, p, left);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      char detail[128];
-      snprintf(detail, sizeof(detail), "write %s", errno == EPIPE ? "EPIPE" : errno == ECONNRESET ? "ECONNRESET" : strerror(errno));
-      return lost(detail);
-    }
-    p += w;
-    left -= (size_t) w;
+  if (write_all(sock, req.data, req.len) != 0) {
+    char detail[128];
+    snprintf(detail, sizeof(detail), "write %s", errno == EPIPE ? "EPIPE" : errno == ECONNRESET ? "ECONNRESET" : strerror(errno));
+    return lost(detail);
   }
   return relay(sock);
 }

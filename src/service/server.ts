@@ -1,8 +1,9 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { unlink } from 'node:fs/promises';
 import { toDeimosError, type Logger } from '../core/index.js';
-import type { CallContext, CommandResult, Event, Request } from './protocol.js';
+import type { CallContext, CommandResult, Request } from './protocol.js';
 import { socketAddress } from './socketPath.cjs';
+import { EventReply, type Reply } from './reply.js';
 import { TextReply } from './textReply.js';
 
 export type Dispatch = (req: Request, ctx: CallContext) => Promise<CommandResult>;
@@ -55,24 +56,20 @@ export class CommandServer {
   }
 
   private async serve(sock: Socket, line: string): Promise<void> {
-    let text: TextReply | null = null;
-    const send = (e: Event) => { if (!sock.destroyed) sock.write(JSON.stringify(e) + '\n'); };
+    let reply: Reply = new EventReply(sock);
     try {
       const req = JSON.parse(line) as Request;
-      if (req.reply === 'text') text = new TextReply(sock);
+      if (req.reply === 'text') reply = new TextReply(sock);
       const ctx: CallContext = {
         cwd: req.cwd, uid: req.uid, gid: req.gid,
-        progress: (what, done, total) => { if (!text) send({ type: 'progress', what, done, total }); },
-        warn: (message) => { if (text) text.warning(message); else send({ type: 'warning', message }); },
+        progress: (what, done, total) => reply.progress(what, done, total),
+        warn: (message) => reply.warning(message),
       };
-      const result = await this.dispatch(req, ctx);
-      if (text) text.result(result);
-      else send({ type: 'result', result });
+      reply.result(await this.dispatch(req, ctx));
     } catch (e) {
       const err = toDeimosError(e);
       if (err.code === 'EIO' && err.message.startsWith('internal error')) this.log.error({ err: e }, 'command failed');
-      if (text) text.error(err);
-      else send({ type: 'error', error: err.toJSON() });
+      reply.error(err);
     } finally {
       sock.end();
     }

@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import type { DeimosError } from '../core/index.js';
 import type { CommandResult } from './protocol.js';
+import type { Reply } from './reply.js';
 
 /**
  * The answer to a request with `reply: 'text'` (cli/quick.c): what the Node
@@ -9,8 +10,10 @@ import type { CommandResult } from './protocol.js';
  * the payload; 'x' comes last. Progress is not sent: the client runs only
  * where stderr is not a terminal, where the Node CLI shows none either.
  */
-export class TextReply {
+export class TextReply implements Reply {
   constructor(private readonly sock: Socket) {}
+
+  progress(): void {}
 
   warning(message: string): void {
     this.frame('e', `deimos: warning: ${message}\n`);
