@@ -198,6 +198,12 @@ export interface AttrMirror {
   /** `dir` and everything below it ('/': everything). */
   forgetTree(dir: string): void;
   token(): number;
+  /**
+   * Keeps `stat` as the answer for `path` (a directory an op just changed,
+   * whose getattr the kernel sends next), unless a forget came after
+   * `token` was taken.
+   */
+  keep(path: string, stat: FuseStat, token: number): void;
 }
 
 interface FuseInstance {
@@ -209,6 +215,7 @@ interface FuseInstance {
   directClose(fh: number): DirectCounts | null;
   attrForget(path: string, tree: boolean): void;
   attrToken(): number;
+  attrKeep(path: string, stat: FuseStat, token: number): void;
   _fuseOptions(): string;
 }
 
@@ -222,7 +229,7 @@ interface FuseConstructor {
 }
 
 /** The patch level of patches/fuse-native+2.2.6.patch this code needs (scripts/postinstall.sh checks it too). */
-export const FUSE_PATCH = 5;
+export const FUSE_PATCH = 6;
 
 let loaded: FuseConstructor | undefined;
 
@@ -371,6 +378,7 @@ export function createFuse(mountpoint: string, ops: FuseOps, opts: FuseOptions =
       forget: (path) => fuse.attrForget(path, false),
       forgetTree: (dir) => fuse.attrForget(dir, true),
       token: () => fuse.attrToken(),
+      keep: (path, stat, token) => fuse.attrKeep(path, stat, token),
     },
   };
 }

@@ -184,7 +184,7 @@ export class Vfs {
     const sgid = owner.parentMode & S_ISGID;
     const row = await this.deps.catalog.mkdir(path, { mode: S_IFDIR | (mode & 0o7777) | sgid, uid: owner.uid, gid: owner.gid, atime: now, mtime: now, ctime: now }, LAZY);
     this.attrs.put(path, { type: 'dir', row });
-    this.attrs.invalidate(parentPath(path));
+    await this.dirsChanged(parentPath(path));
   }
 
   async rmdir(p: string, _c: Caller): Promise<void> {
@@ -193,7 +193,8 @@ export class Vfs {
     // Only an empty directory goes, so nothing below it is cached.
     this.attrs.invalidate(path);
     await this.deps.catalog.rmdir(path, LAZY);
-    this.attrs.invalidate(path, parentPath(path));
+    this.attrs.invalidate(path);
+    await this.dirsChanged(parentPath(path));
   }
 
   async symlink(target: string, p: string, c: Caller): Promise<void> {
@@ -203,7 +204,7 @@ export class Vfs {
     const now = Date.now();
     const row = await this.deps.catalog.symlink(path, target, { mode: S_IFLNK | 0o777, uid: owner.uid, gid: owner.gid, atime: now, mtime: now, ctime: now }, LAZY);
     this.attrs.put(path, { type: 'symlink', row });
-    this.attrs.invalidate(parentPath(path));
+    await this.dirsChanged(parentPath(path));
   }
 
   /** Removing a file deprecates its object: `deimos undelete` brings it back. */
@@ -216,7 +217,8 @@ export class Vfs {
     // A removed file stays undeletable (its version is deprecated, not dropped): a lazy commit loses no data.
     if (e.type === 'symlink') await this.deps.catalog.unlinkSymlink(path, LAZY);
     else await this.deps.catalog.deprecate(path, LAZY);
-    this.attrs.invalidate(path, parentPath(path));
+    this.attrs.invalidate(path);
+    await this.dirsChanged(parentPath(path));
   }
 
   async rename(src: string, dst: string, _c: Caller): Promise<void> {
@@ -230,7 +232,7 @@ export class Vfs {
     drop();
     await this.deps.catalog.rename(s, d, LAZY);
     drop();
-    this.attrs.invalidate(parentPath(s), parentPath(d));
+    await this.dirsChanged(parentPath(s), parentPath(d));
   }
 
   async link(_src: string, dst: string): Promise<void> {
@@ -267,7 +269,7 @@ export class Vfs {
     const path = catalogPath(p);
     refuseControl(path);
     const fd = await this.files.create(path, mode, flags, c);
-    this.attrs.invalidate(parentPath(path));
+    await this.dirsChanged(parentPath(path));
     return fd;
   }
 
@@ -426,6 +428,24 @@ export class Vfs {
     this.attrs.invalidate(path);
     const after = await this.deps.catalog.setEntryAttrs(path, patch, LAZY);
     this.attrs.put(path, after);
+  }
+
+  /**
+   * The directories `dirs` gained or lost a name: forgotten, then read again
+   * and handed to the mirror. The kernel asks for their attributes right
+   * after (it drops them at each change, and checks the directory's search
+   * permission on its next path walk): rsync and tar x did that round trip
+   * once or twice per file.
+   */
+  private async dirsChanged(...dirs: string[]): Promise<void> {
+    this.attrs.invalidate(...dirs);
+    if (!this.mirror) return;
+    for (const d of new Set(dirs)) {
+      const since = this.attrs.snapshot();
+      const e = await this.attrs.lookup(d).catch(() => null);
+      const token = e?.type === 'dir' ? this.mirrorToken(since) : undefined;
+      if (e && token !== undefined) this.mirror.keep('/' + d, statOfEntry(e), token);
+    }
   }
 
   private async xattrTarget(p: string): Promise<XattrTarget> {

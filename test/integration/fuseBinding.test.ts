@@ -80,6 +80,8 @@ async function serverMain(args: ServerArgs): Promise<void> {
   mk('/pub/keptdir', 0o40755);
   mk('/pub/keptdir/a', 0o100600).data = Buffer.from('abc');
   mk('/pub/keptdir/b', 0o100644);
+  mk('/pub/keptnew', 0o40777);
+  mk('/pub/keptnew-late', 0o40777);
   for (let i = 0; i < args.dataFiles; i++) {
     mk(`/data/f${i}`, 0o100644, 0, 0, BigInt(args.inoBase) + BigInt(i)).data = Buffer.alloc(256 * 1024, 97 + (i % 26));
   }
@@ -132,6 +134,19 @@ async function serverMain(args: ServerArgs): Promise<void> {
       calls.push({ op: 'create', path, uid: ctx.uid, gid: ctx.gid, pid: ctx.pid, flags });
       if (!nodes.has(parent(path))) return cb(Errno.ENOENT);
       const n = mk(path, mode, ctx.uid, ctx.gid);
+      // Under /pub/keptnew*, the directory's new attributes (the marker mtime)
+      // are handed to the addon before the answer, as the Vfs does; under
+      // /pub/keptnew-late, a forget comes between the token and the keep.
+      const dir = parent(path);
+      if (dir.startsWith('/pub/keptnew')) {
+        const d = nodes.get(dir)!;
+        d.mtime = BigInt(args.carriedMtime) * 1_000_000_000n;
+        fuse.attrs.forget(path);
+        fuse.attrs.forget(dir);
+        const token = fuse.attrs.token();
+        if (dir === '/pub/keptnew-late') fuse.attrs.forget('/pub/unrelated');
+        fuse.attrs.keep(dir, stat(d), token);
+      }
       return carries(path) ? cb(0, nextFd++, carried(n)) : cb(0, nextFd++);
     },
     mkdir(path, mode, cb, ctx) {
@@ -423,6 +438,19 @@ test.serial('kept getattr and readdir answers (attributes and ENOENT) answer get
   await new Promise((r) => setTimeout(r, 1300));
   t.is(await sh('stat', ['-c', '%a %s', file]), mode);
   t.is(await gets('/pub/kept-file'), once);
+});
+
+test.serial('attributes JS keeps for a directory a create changed answer the getattr the kernel sends next, in the addon; not when a forget came after the token', async (t) => {
+  const gets = async (path: string) => (await report()).calls.filter((c) => c.op === 'getattr' && c.path === path).length;
+  for (const [name, kept] of [['keptnew', true], ['keptnew-late', false]] as const) {
+    const dir = join(mnt, 'pub', name);
+    await sh('stat', [dir]);
+    const before = await gets(`/pub/${name}`);
+    await writeFile(join(dir, 'f'), 'x');
+    // The create made the kernel drop the directory's attributes: this stat asks for them.
+    t.is(await sh('stat', ['-c', '%Y', dir]), String(CARRIED_MTIME), name);
+    t.is(await gets(`/pub/${name}`), before + (kept ? 0 : 1), `${name}: ${kept ? 'answered in the addon' : 'asked JS'}`);
+  }
 });
 
 test.serial('getxattr outside user.* is refused in the addon (ENOTSUP) without reaching JS; user.* reaches it', async (t) => {

@@ -142,6 +142,31 @@ test.serial('touch -m, touch -a and cp -p keep exact times', async (t) => {
   t.is(await sh(`stat -c '%y' '${m.mnt}/f3copy'`), '2001-02-03 04:05:06.789000000 +0000\n');
 }, );
 
+test.serial('a directory shows new times after each name it gains or loses, in one step and across two', async (t) => {
+  const a = join(m.mnt, 'dtimes/a');
+  const b = join(m.mnt, 'dtimes/b');
+  await mkdir(a, { recursive: true });
+  await mkdir(b);
+  const OLD = '978307200';
+  const mtime = async (d: string) => (await sh(`stat -c %Y '${d}'`)).trim();
+  const steps: [string, string, string[]][] = [
+    ['create', `touch '${a}/f'`, [a]],
+    ['mkdir', `mkdir '${a}/sub'`, [a]],
+    ['symlink', `ln -s f '${a}/l'`, [a]],
+    ['rename within', `mv '${a}/f' '${a}/g'`, [a]],
+    ['rename across', `mv '${a}/g' '${b}/g'`, [a, b]],
+    ['unlink', `rm '${b}/g'`, [b]],
+    ['rmdir', `rmdir '${a}/sub'`, [a]],
+  ];
+  for (const [what, cmd, dirs] of steps) {
+    await sh(`touch -d @${OLD} '${a}' '${b}'`);
+    // Seen first, so the kernel and the addon hold the old times.
+    for (const d of dirs) t.is(await mtime(d), OLD, `${what}: before`);
+    await sh(cmd);
+    for (const d of dirs) t.not(await mtime(d), OLD, `${what}: ${d}`);
+  }
+});
+
 test.serial('unlink then deimos undelete; versions of a file after an overwrite', async (t) => {
   const f = join(m.mnt, 'doc.txt');
   await writeFile(f, 'first\n');
