@@ -5,12 +5,13 @@
  * a half file under a real name). What `recover` trusts is only what is
  * here and what the catalog says.
  */
+import { randomUUID } from 'node:crypto';
 import { mkdir, open, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DeimosError } from '../core/index.js';
 import type { ObjectSource } from '../layout/index.js';
 import { AtomicFile } from '../store/index.js';
-import { SpareFiles } from './spareFiles.js';
+import { SpareFiles, type NewFile } from './spareFiles.js';
 
 const NAME_RE = /^[0-9a-f-]{36}\.[1-9][0-9]*$/;
 
@@ -37,12 +38,13 @@ export class CacheDir {
   }
 
   /**
-   * From now on new files are spares made ahead (see SpareFiles): call it
-   * once leftovers are removed (recover), since spares are dot-files too.
+   * From now on new objects' files are spares made ahead (see SpareFiles):
+   * call it once recover has removed the files no entry claims, which
+   * spares are until taken.
    */
   keepSpares(count: number): void {
     if (this.spares || count <= 0) return;
-    this.spares = new SpareFiles(this.root, count);
+    this.spares = new SpareFiles(this.root, count, (uuid) => CacheDir.fileName(uuid, 1));
     this.spares.start();
   }
 
@@ -59,7 +61,16 @@ export class CacheDir {
 
   /** A new empty file (truncating a leftover of the same name), open for reading and writing: its first handle. */
   async createOpen(file: string): Promise<FileHandle> {
-    return (await this.spares?.takeAs(this.path(file))) ?? open(this.path(file), 'w+', 0o600);
+    return open(this.path(file), 'w+', 0o600);
+  }
+
+  /** The empty file of a new object's first version, under a new uuid, open for reading and writing: a spare when one is ready. */
+  async createNew(): Promise<NewFile> {
+    const spare = this.spares?.take();
+    if (spare) return spare;
+    const uuid = randomUUID();
+    const file = CacheDir.fileName(uuid, 1);
+    return { uuid, file, fh: await this.createOpen(file) };
   }
 
   async openRw(file: string): Promise<FileHandle> {

@@ -33,7 +33,6 @@ export async function recover(c: Ctx): Promise<RecoverReport> {
   await c.dir.init();
   const { files, leftovers } = await c.dir.scan();
   for (const f of leftovers) await c.dir.remove(f);
-  c.dir.keepSpares(SPARE_FILES);
   const report: RecoverReport = { dirty: 0, dropped: 0, missing: [] };
   const claimed = new Set([...c.entries.values()].map((e) => e.file));
   const drop = async (r: CacheEntryRow): Promise<void> => {
@@ -92,9 +91,11 @@ export async function recover(c: Ctx): Promise<RecoverReport> {
     c.queue.add(e.id, size, c.timers.now() - c.opts.flushAgeMs);
     report.dirty++;
   }
+  // Spares a crash left are among them (SpareFiles).
   for (const name of files.keys()) {
     if (!claimed.has(name)) await c.dir.remove(name);
   }
+  c.dir.keepSpares(SPARE_FILES);
   if (report.dirty || report.dropped || report.missing.length) c.log.info(report, 'disk cache recovered');
   return report;
 }

@@ -1,50 +1,45 @@
 /**
- * Empty files made ahead of need, open, under hidden names in the cache
- * directory: a new cache file is a spare renamed to its name, so the create
- * of a small file through the mount does not wait for the file system to
- * allocate an inode. That wait is long where many files were just deleted
- * (ext4 without a journal scans past every inode freed in the last seconds:
- * 0.6–1.2 ms per create here after a benchmark's `rm -rf`, against 70 µs),
- * and `rsync` creates its files one after the other. Spares are refilled in
- * the background, one at a time. A crash leaves them as dot-files, which
- * recover removes with the other leftovers.
+ * Empty files made ahead of need, open, each under the name of the first
+ * version of an object that does not exist yet (`<uuid>.1`, the uuid drawn
+ * here): a create through the mount takes one as it is, so it waits neither
+ * for the file system to allocate an inode nor for a rename. The allocation
+ * is long where many files were just deleted (ext4 without a journal scans
+ * past every inode freed in the last seconds: 0.6–1.2 ms per create here
+ * after a benchmark's `rm -rf`, against 70 µs), and `rsync` creates its
+ * files one after the other; the rename was a trip to the thread pool per
+ * file (~120 µs). Spares are refilled in the background, one at a time. No
+ * catalog entry names a spare, so the spares a crash leaves are files no
+ * entry claims, which recover removes.
  */
 import { randomUUID } from 'node:crypto';
-import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { open, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 
-interface Spare {
-  name: string;
+export interface NewFile {
+  uuid: string;
+  /** Its name in the cache directory: the first version's. */
+  file: string;
   fh: FileHandle;
 }
 
 export class SpareFiles {
-  private readonly spares: Spare[] = [];
+  private readonly spares: NewFile[] = [];
   private filling: Promise<void> | null = null;
   private stopped = false;
 
-  constructor(private readonly root: string, private readonly target: number) {}
+  /** `name(uuid)`: the file name of a new object's first version. */
+  constructor(private readonly root: string, private readonly target: number, private readonly name: (uuid: string) => string) {}
 
   /** Starts making spares. */
   start(): void {
     this.refill();
   }
 
-  /**
-   * An empty file, open for reading and writing, renamed to `path`
-   * (replacing a file of that name); null when none is ready.
-   */
-  async takeAs(path: string): Promise<FileHandle | null> {
-    const s = this.spares.pop();
+  /** An empty file, open for reading and writing, for a new object; null when none is ready. */
+  take(): NewFile | null {
+    const s = this.spares.pop() ?? null;
     if (this.spares.length < this.target / 2) this.refill();
-    if (!s) return null;
-    try {
-      await rename(join(this.root, s.name), path);
-      return s.fh;
-    } catch {
-      await s.fh.close().catch(() => undefined);
-      return null;
-    }
+    return s;
   }
 
   /** Stops refilling; closes and removes the spares left. */
@@ -53,7 +48,7 @@ export class SpareFiles {
     await this.filling;
     for (const s of this.spares.splice(0)) {
       await s.fh.close().catch(() => undefined);
-      await unlink(join(this.root, s.name)).catch(() => undefined);
+      await unlink(join(this.root, s.file)).catch(() => undefined);
     }
   }
 
@@ -62,8 +57,9 @@ export class SpareFiles {
     this.filling = (async () => {
       try {
         while (!this.stopped && this.spares.length < this.target) {
-          const name = `.spare-${randomUUID()}`;
-          this.spares.push({ name, fh: await open(join(this.root, name), 'wx+', 0o600) });
+          const uuid = randomUUID();
+          const file = this.name(uuid);
+          this.spares.push({ uuid, file, fh: await open(join(this.root, file), 'wx+', 0o600) });
         }
       } catch {
         // A full or failing disk: creates make their own files (and report the error).

@@ -5,7 +5,6 @@
  * version before the catalog learns of it, so a crash in between leaves an
  * unclaimed file (removed by recover), never a version pointing nowhere.
  */
-import { randomUUID } from 'node:crypto';
 import type { ObjectRow, PosixAttrs } from '../catalog/index.js';
 import { DeimosError } from '../core/index.js';
 import { CacheDir } from './cacheDir.js';
@@ -21,10 +20,8 @@ export type Claim = (e: Entry) => void;
 
 /** A new object at `oid`, where nothing is alive: an empty file and a dirty version 1, and its catalog row. */
 export async function createObject(c: Ctx, oid: string, attrs: PosixAttrs, claim: Claim): Promise<{ e: Entry; row: ObjectRow }> {
-  const uuid = randomUUID();
-  const file = CacheDir.fileName(uuid, 1);
   // Kept open as the entry's descriptor: a small file costs one open, not two.
-  const fh = await c.dir.createOpen(file);
+  const { uuid, file, fh } = await c.dir.createNew();
   let row: ObjectRow;
   try {
     row = await c.catalog.createVersion({ oid, overwrite: false, attrs, expect: { uuid, version: 1 }, cache: { file }, durable: false });

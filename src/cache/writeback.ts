@@ -75,6 +75,8 @@ export class WritebackQueue<K> {
   private readonly items = new Map<K, Item<K>>();
   /** The items no put is running for (the others are running): what pick looks at, so a long backlog in flight costs nothing per kick. */
   private readonly idle = new Map<K, Item<K>>();
+  /** The bytes of the idle items (wake() compares them with the volume threshold). */
+  private idleBytes = 0;
   private readonly holds = new Map<K, number>();
   private readonly kick = new Kick();
   private readonly running = new Set<Promise<void>>();
@@ -96,13 +98,14 @@ export class WritebackQueue<K> {
     const it = this.items.get(key);
     const now = this.d.timers.now();
     if (it) {
+      if (this.idle.has(key)) this.idleBytes += size - it.size;
       it.size = size;
       it.seq++;
       it.changedAt = now;
     } else {
       const item: Item<K> = { key, size, dirtySince, changedAt: now, attempts: 0, notBefore: 0, seq: 0, forced: false, waiting: [], covered: [] };
       this.items.set(key, item);
-      this.idle.set(key, item);
+      this.toIdle(item);
     }
     this.wake(this.items.get(key));
   }
@@ -112,7 +115,7 @@ export class WritebackQueue<K> {
     const it = this.items.get(key);
     if (!it) return;
     this.items.delete(key);
-    this.idle.delete(key);
+    this.fromIdle(it);
     for (const w of [...it.waiting, ...it.covered]) w.resolve();
   }
 
@@ -134,15 +137,24 @@ export class WritebackQueue<K> {
 
   /**
    * Kicks the loop after a change of `it` (or of a key it does not queue),
-   * unless the loop sleeps until a deadline at or before the earliest `it`
-   * may go: pick() looks at every idle item, and each close adds or
-   * releases one, so with delayMs (every add is ineligible for that long) a
-   * kick per close made a backlog of N files cost N² item visits.
+   * unless `it` cannot make a group due before the deadline the loop sleeps
+   * until: pick() looks at every idle item, and each close adds or releases
+   * one, so a kick per close made a backlog of N files cost N² item visits.
+   * Below the count and volume thresholds, only its age can; above them,
+   * it may complete a count once it is eligible.
    */
   private wake(it: Item<K> | undefined): void {
     const until = this.sleepingUntil;
-    if (until !== null && (it === undefined || (!it.forced && (this.holds.has(it.key) || this.notBefore(it) >= until)))) return;
+    if (until !== null && (it === undefined || (!it.forced && (this.holds.has(it.key) || this.goesAt(it) >= until)))) return;
     this.kick.kick();
+  }
+
+  /** The earliest a group that `it` makes due could go, the other items as they are. */
+  private goesAt(it: Item<K>): number {
+    const p = this.d.policy;
+    const from = this.notBefore(it);
+    if (this.idle.size >= p.nb || this.idleBytes >= p.bytes) return from;
+    return Math.max(from, it.dirtySince + p.ageMs);
   }
 
   /**
@@ -186,8 +198,14 @@ export class WritebackQueue<K> {
     }
   }
 
-  private eligible(it: Item<K>, now: number): boolean {
-    return !this.holds.has(it.key) && this.notBefore(it) <= now;
+  private toIdle(it: Item<K>): void {
+    if (this.idle.has(it.key)) return;
+    this.idle.set(it.key, it);
+    this.idleBytes += it.size;
+  }
+
+  private fromIdle(it: Item<K>): void {
+    if (this.idle.delete(it.key)) this.idleBytes -= it.size;
   }
 
   /** Backing off after a failure, or changed too recently (delayMs). */
@@ -195,20 +213,31 @@ export class WritebackQueue<K> {
     return Math.max(it.notBefore, it.changedAt + (this.d.policy.delayMs ?? 0));
   }
 
-  /** The group to put now, or null and the time at which to look again. */
+  /**
+   * The group to put now, or null and the time at which one would be due
+   * if nothing changes meanwhile: the earliest of the age deadline and the
+   * moment the items that become eligible complete a count or a volume.
+   * Waking instead each time one more item became eligible made a backlog
+   * of N files, flushed or not (thresholds out of reach), cost N² visits.
+   */
   pick(now: number): { group: Item<K>[] } | { next: number | null } {
     this.counters.picks++;
     const p = this.d.policy;
     const ready: Item<K>[] = [];
+    const later: Item<K>[] = [];
     let bytes = 0;
+    let laterBytes = 0;
     let oldest = Infinity;
-    let next: number | null = null;
+    let agedAt = Infinity;
     let forced = false;
     for (const it of this.idle.values()) {
       if (it.forced) forced = true;
-      if (!this.eligible(it, now)) {
-        // Backing off or just changed: look again when it may go, it may then complete a count or volume.
-        if (!this.holds.has(it.key)) next = Math.min(next ?? Infinity, this.notBefore(it));
+      if (this.holds.has(it.key)) continue;
+      const from = this.notBefore(it);
+      agedAt = Math.min(agedAt, Math.max(from, it.dirtySince + p.ageMs));
+      if (from > now) {
+        later.push(it);
+        laterBytes += it.size;
         continue;
       }
       ready.push(it);
@@ -222,8 +251,21 @@ export class WritebackQueue<K> {
       for (const it of this.idle.values()) if (it.forced) group.add(it);
       return { group: [...group] };
     }
-    if (ready.length > 0) next = Math.min(next ?? Infinity, oldest + p.ageMs);
-    return { next };
+    let next = agedAt;
+    if (ready.length + later.length >= p.nb || bytes + laterBytes >= p.bytes) {
+      later.sort((a, b) => this.notBefore(a) - this.notBefore(b));
+      let n = ready.length;
+      let b = bytes;
+      for (const it of later) {
+        n++;
+        b += it.size;
+        if (n >= p.nb || b >= p.bytes) {
+          next = Math.min(next, this.notBefore(it));
+          break;
+        }
+      }
+    }
+    return { next: Number.isFinite(next) ? next : null };
   }
 
   private async loop(): Promise<void> {
@@ -250,7 +292,7 @@ export class WritebackQueue<K> {
     const seqs = new Map<Item<K>, number>();
     const forced = new Set(group.filter((it) => it.forced));
     for (const it of group) {
-      this.idle.delete(it.key);
+      this.fromIdle(it);
       it.forced = false;
       it.covered.push(...it.waiting);
       it.waiting = [];
@@ -310,13 +352,13 @@ export class WritebackQueue<K> {
     if (this.items.get(it.key) !== it) return;
     it.waiting.unshift(...it.covered);
     it.covered = [];
-    this.idle.set(it.key, it);
+    this.toIdle(it);
   }
 
   private fail(it: Item<K>, e: unknown): void {
     this.counters.failures++;
     if (this.items.get(it.key) !== it) return;
-    this.idle.set(it.key, it);
+    this.toIdle(it);
     it.attempts++;
     const p = this.d.policy;
     const delay = Math.min(p.backoffMaxMs, p.backoffBaseMs * 2 ** (it.attempts - 1));

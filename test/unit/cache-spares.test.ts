@@ -1,11 +1,11 @@
-/** The cache directory's spare files: creates take a file made ahead, renamed; the spares are refilled and removed at stop. */
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+/** The cache directory's spare files: a new object's file is one made ahead, under its name already; the spares are refilled and removed at stop. */
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
 import { CacheDir } from '../../src/cache/cacheDir.js';
 
-const spares = async (dir: string) => (await readdir(dir)).filter((n) => n.startsWith('.spare-')).sort();
+const names = async (dir: string) => (await readdir(dir)).sort();
 
 async function until(what: () => Promise<boolean>): Promise<void> {
   for (let i = 0; i < 500; i++) {
@@ -15,54 +15,41 @@ async function until(what: () => Promise<boolean>): Promise<void> {
   throw new Error('timed out');
 }
 
-test('a create takes a spare under its name (replacing a leftover), the pool refills, and stop removes what is left', async (t) => {
+test('a new object takes a spare as it is (same inode, no rename), the pool refills, and stop removes what is left', async (t) => {
   const root = await mkdtemp(join(tmpdir(), 'deimos-spares-'));
   t.teardown(() => rm(root, { recursive: true, force: true }));
   const dir = new CacheDir(root);
   await dir.init();
-  // Without spares: a plain create.
-  const plain = await dir.createOpen('a.1');
-  await plain.close();
-  t.deepEqual(await spares(root), []);
+  // Without spares: a file made at once.
+  const plain = await dir.createNew();
+  await plain.fh.close();
+  t.is(plain.file, CacheDir.fileName(plain.uuid, 1));
+  t.deepEqual(await names(root), [plain.file]);
 
   dir.keepSpares(4);
-  await until(async () => (await spares(root)).length === 4);
-  const before = await spares(root);
-  await writeFile(join(root, 'b.1'), 'leftover bytes');
-  const fh = await dir.createOpen('b.1');
-  const after = await spares(root);
-  t.is(after.length, 3, 'one spare became b.1');
-  t.true(after.every((n) => before.includes(n)));
-  t.is((await stat(join(root, 'b.1'))).size, 0, 'the leftover of that name is replaced by an empty file');
-  t.is((await stat(join(root, 'b.1'))).mode & 0o777, 0o600);
-  await fh.write(Buffer.from('new'), 0, 3, 0);
-  await fh.close();
-  t.is(await readFile(join(root, 'b.1'), 'utf8'), 'new', 'the handle writes the file under its new name');
+  await until(async () => (await names(root)).length === 5);
+  const before = await names(root);
+  t.true(before.every((n) => CacheDir.isCacheName(n) && n.endsWith('.1')), 'spares are named as first versions');
+  const inodes = new Map(await Promise.all(before.map(async (n) => [(await stat(join(root, n))).ino, n] as const)));
+  const made = await dir.createNew();
+  t.is(made.file, CacheDir.fileName(made.uuid, 1));
+  t.is(inodes.get((await stat(join(root, made.file))).ino), made.file, 'the spare itself, under the name it was made with');
+  t.deepEqual(await names(root), before, 'nothing renamed, nothing made');
+  t.is((await stat(join(root, made.file))).mode & 0o777, 0o600);
+  await made.fh.write(Buffer.from('new'), 0, 3, 0);
+  await made.fh.close();
+  t.is(await readFile(join(root, made.file), 'utf8'), 'new');
 
   // Taken below half: refilled.
-  await (await dir.createOpen('c.1')).close();
-  await (await dir.createOpen('d.1')).close();
-  await until(async () => (await spares(root)).length === 4);
+  const more = [await dir.createNew(), await dir.createNew()];
+  for (const m of more) await m.fh.close();
+  t.not(more[0]!.uuid, more[1]!.uuid);
+  await until(async () => (await names(root)).length === 4 + 4);
 
   await dir.dropSpares();
-  t.deepEqual(await spares(root), []);
-  t.deepEqual((await readdir(root)).sort(), ['a.1', 'b.1', 'c.1', 'd.1']);
-  // After stop, creates make their own files again.
-  await dir.createEmpty('e.1');
-  t.deepEqual(await spares(root), []);
-  t.is((await stat(join(root, 'e.1'))).size, 0);
-});
-
-test('spares left by a crash are leftovers: scan lists them for removal', async (t) => {
-  const root = await mkdtemp(join(tmpdir(), 'deimos-spares-'));
-  t.teardown(() => rm(root, { recursive: true, force: true }));
-  const dir = new CacheDir(root);
-  await dir.init();
-  dir.keepSpares(2);
-  await until(async () => (await spares(root)).length === 2);
-  // (no stop: as if the service was killed)
-  const { files, leftovers } = await new CacheDir(root).scan();
-  t.deepEqual(leftovers.sort(), await spares(root));
-  t.is(files.size, 0);
-  await dir.dropSpares();
+  t.deepEqual(await names(root), [plain.file, made.file, ...more.map((m) => m.file)].sort());
+  // After stop, new files are made at once again.
+  const after = await dir.createNew();
+  await after.fh.close();
+  t.deepEqual(await names(root), [plain.file, made.file, ...more.map((m) => m.file), after.file].sort());
 });

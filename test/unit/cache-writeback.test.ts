@@ -182,6 +182,52 @@ test('with a delay, closes do not each make the flusher look at the whole backlo
   t.is(groups[0]!.length, 201);
 });
 
+test('a backlog that becomes eligible item by item is looked at once per group, not once per item', async (t) => {
+  // A clock that moves only when the test says, firing the sleeps it passes.
+  let now = 0;
+  let sleeps: { at: number; wake(): void }[] = [];
+  const groups: string[][] = [];
+  const q = new WritebackQueue<string>({
+    policy: { ageMs: 60_000, nb: 64, bytes: 1e9, backoffBaseMs: 500, backoffMaxMs: 1500, delayMs: 5000 },
+    timers: {
+      now: () => now,
+      waitUntilKick: (ms, kicked) => ms === null ? kicked : Promise.race([kicked, new Promise<void>((wake) => sleeps.push({ at: now + ms, wake }))]),
+    },
+    onGroup: async (keys) => { groups.push(keys); },
+    put: () => new Promise<PutOutcome>(() => undefined),
+  });
+  const turn = () => new Promise((r) => setImmediate(r));
+  const advance = async (to: number) => {
+    now = to;
+    const due = sleeps.filter((s) => s.at <= now);
+    sleeps = sleeps.filter((s) => s.at > now);
+    for (const s of due) s.wake();
+    await turn();
+    await turn();
+  };
+  // A close every 3 ms for 12 s: from 5 s on, one item more is eligible every 3 ms.
+  for (let i = 0; i < 4000; i++) {
+    q.hold(`k${i}`);
+    q.add(`k${i}`, 1);
+    q.release(`k${i}`);
+    await advance(i * 3);
+  }
+  const sizes = groups.map((g) => g.length);
+  t.true(sizes.every((n) => n === 64), `groups of ${sizes.join(',')}`);
+  t.is(groups.length, Math.floor((3 * 3999 - 5000) / 3 / 64), 'every 64 items eligible make one group');
+  t.true(q.stats().picks <= 2 * groups.length + 5, `${q.stats().picks} looks for ${groups.length} groups`);
+
+  // Thresholds out of reach: one look at the age deadline, none per close.
+  const slow = queue({ ageMs: 3_600_000, nb: 1_000_000, bytes: 1e12, delayMs: 5000 });
+  for (let i = 0; i < 2000; i++) slow.q.add(`s${i}`, 1);
+  await slow.turns();
+  const before = slow.q.stats().picks;
+  while (slow.groups.length === 0) await slow.turns(1);
+  t.is(slow.groups[0]!.length, 2000);
+  t.is(slow.clock.now(), 3_600_000);
+  t.true(slow.q.stats().picks - before <= 2, `${slow.q.stats().picks - before} looks`);
+});
+
 test('with a delay, an item added while the flusher sleeps with no deadline is still put when due', async (t) => {
   const { q, groups, turns, clock } = queue({ ageMs: Infinity, nb: 2, delayMs: 5000 });
   await turns();
