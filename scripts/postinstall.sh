@@ -37,7 +37,7 @@ echo "postinstall: building fuse-native (patched) with $gyp --nodedir=$nodedir" 
 ( cd node_modules/fuse-native && node "$gyp" rebuild --nodedir="$nodedir" --loglevel=warn >/dev/null )
 
 # index.js refuses to load over a stock addon; check it loads here, not at mount time.
-node -e "if (require('fuse-native').DEIMOS_PATCH !== 6) process.exit(1)" ||
+node -e "if (require('fuse-native').DEIMOS_PATCH !== 7) process.exit(1)" ||
   { echo "postinstall: fuse-native is not the patched build" >&2; exit 1; }
 
 # The compiled CLI client (bin/deimos runs it first).

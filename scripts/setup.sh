@@ -17,7 +17,9 @@ if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 
-# npm ci only when node_modules is missing or older than the lock file.
-if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+# npm ci only when node_modules is missing or older than the lock file, or
+# the addon older than our patch to it (postinstall applies it and rebuilds).
+addon=node_modules/fuse-native/build/Release/fuse.node
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ] || [ ! -f "$addon" ] || [ patches/fuse-native+2.2.6.patch -nt "$addon" ]; then
   npm ci --no-audit --no-fund
 fi

@@ -21,7 +21,8 @@ export type CacheState = 'dirty' | 'flushing' | 'clean' | 'staging';
 export type FileState = 'dirty' | 'flushing' | 'online' | 'offline' | 'staging';
 
 /** What a direct path counted since it was last asked: writes done, highest end written, wall ms of the last. */
-export interface DirectCounts { writes: number; end: number; lastMs: number }
+/** What the direct path did since the last take: writes, the highest end written, the last write's time, reads served (the mount's atime). */
+export interface DirectCounts { writes: number; end: number; lastMs: number; reads: number }
 
 /**
  * How a take treats direct writes afterwards: 'keep' as they are, 'stop'

@@ -23,6 +23,7 @@ export class DirectLink implements DirectWrites {
       k = this.path.take(this.fh, mode === 'stop', typeof mode === 'number' ? mode : undefined);
     }
     if (k && (k.writes > 0 || k.end > 0)) markWritten(this.f, k.lastMs || Date.now());
+    if (k && k.reads > 0) this.f.read = true;
     return k;
   }
 
@@ -31,5 +32,6 @@ export class DirectLink implements DirectWrites {
     if (this.closed) return;
     this.closed = true;
     this.left = this.path.close(this.fh);
+    if (this.left && this.left.reads > 0) this.f.read = true;
   }
 }

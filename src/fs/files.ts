@@ -48,7 +48,7 @@ export class FileOps {
     const h = await this.cache.create(path, attrs, { exclusive: (flags & O_EXCL) !== 0 });
     // Cached for libfuse's getattr right after a create (unless the path changed meanwhile).
     if (!h.created || !this.attrs.putIfUnchanged(path, { type: 'file', row: h.created }, since)) this.attrs.invalidate(path);
-    return this.add({ kind: 'cache', h, uuid: h.uuid, writable: true, written: false, lastWrite: now, pending: {}, pendingGen: 0, version: h.version });
+    return this.add({ kind: 'cache', h, uuid: h.uuid, writable: true, written: false, lastWrite: now, pending: {}, pendingGen: 0, read: false, version: h.version });
   }
 
   async open(path: string, e: NsEntry | null, flags: number): Promise<number> {
@@ -56,7 +56,7 @@ export class FileOps {
     const write = (flags & O_ACCMODE) !== 0;
     const truncate = write && (flags & O_TRUNC) !== 0;
     const h = await this.cache.open(row, { write, truncate });
-    const fd = this.add({ kind: 'cache', h, uuid: row.uuid, writable: write, written: truncate, lastWrite: Date.now(), pending: {}, pendingGen: 0, version: h.version });
+    const fd = this.add({ kind: 'cache', h, uuid: row.uuid, writable: write, written: truncate, lastWrite: Date.now(), pending: {}, pendingGen: 0, read: false, version: h.version });
     // Attributes cached until now (kept by the mount's addon too, even by a getattr during
     // this open) must not outlive the first write: dropped once the writer is in the table,
     // after which none is kept (Vfs.keepToken).
@@ -67,7 +67,7 @@ export class FileOps {
   /** Opens a version for reading (a deprecated one, from /.deimos/versions). */
   async openVersion(row: ObjectRow): Promise<number> {
     const h = await this.cache.open(row, { write: false, truncate: false });
-    return this.add({ kind: 'cache', h, uuid: row.uuid, writable: false, written: false, lastWrite: 0, pending: {}, pendingGen: 0, version: h.version });
+    return this.add({ kind: 'cache', h, uuid: row.uuid, writable: false, written: false, lastWrite: 0, pending: {}, pendingGen: 0, read: false, version: h.version });
   }
 
   /** A new handle number for `f`, its data served by the direct path when there is one and its slot is free. */
@@ -83,7 +83,9 @@ export class FileOps {
 
   async read(fd: number, buf: Buffer, length: number, position: number): Promise<number> {
     const f = this.table.get(fd);
-    return f.kind === 'copy' ? f.reader.read(buf, length, position) : f.h.read(buf, length, position);
+    if (f.kind === 'copy') return f.reader.read(buf, length, position);
+    f.read = true;
+    return f.h.read(buf, length, position);
   }
 
   async write(fd: number, buf: Buffer, length: number, position: number): Promise<number> {
@@ -134,14 +136,21 @@ export class FileOps {
    * size (and the pending attributes are applied): until then getattr
    * answers from the writer, since the catalog still has the size at open
    * and a reader opened meanwhile would be told the file is shorter.
+   * Returns the version's row when the handle was read (its atime may
+   * move), null otherwise.
    */
-  async release(fd: number): Promise<void> {
+  async release(fd: number): Promise<ObjectRow | null> {
     const f = this.table.get(fd);
     if (f.kind === 'copy') {
       this.table.remove(fd);
       await f.reader.close();
-      return;
+      return null;
     }
+    const obj = await this.closeCache(fd, f);
+    return f.read ? obj : null;
+  }
+
+  private async closeCache(fd: number, f: CacheOpen): Promise<ObjectRow> {
     try {
       // Before the cache closes the handle (and maybe its descriptor): no direct op runs after this.
       f.direct?.close();
@@ -153,17 +162,18 @@ export class FileOps {
       if (obj.oid !== f.h.oid) this.attrs.invalidate(f.h.oid);
       if (obj.deprecatedAt === null) this.attrs.putIfUnchanged(obj.oid, { type: 'file', row: obj }, since);
       else this.attrs.invalidate(obj.oid);
-      if (gen === f.pendingGen && applied(obj, f.pending)) return;
+      if (gen === f.pendingGen && applied(obj, f.pending)) return obj;
       // Attributes may still arrive while they are written: write until none did.
       while (Object.keys(f.pending).length > 0) {
         gen = f.pendingGen;
         // Renames may have happened since open: find the generation where it is now.
         const alive = await this.catalog.getObject({ uuid: f.uuid });
-        if (!alive) return;
+        if (!alive) return obj;
         await this.catalog.setObjectAttrs(alive.oid, { ...f.pending }, LAZY);
         this.attrs.invalidate(alive.oid);
-        if (gen === f.pendingGen) return;
+        if (gen === f.pendingGen) return obj;
       }
+      return obj;
     } finally {
       this.table.remove(fd);
     }

@@ -180,7 +180,7 @@ export interface FuseThreadStats {
 export interface DirectPath {
   /** Serves reads of `fh` from `fd`; false when its slot serves another handle. */
   open(fh: number, fd: number): boolean;
-  /** Counts since the last take; stop: no direct write after this returns; a number: allow writes ending up to it. */
+  /** Counts (writes, reads) since the last take; stop: no direct write after this returns; a number: allow writes ending up to it. */
   take(fh: number, stop: boolean, limit?: number): DirectCounts | null;
   /** Ends the direct path of `fh` once no direct op runs; the counts not yet taken. */
   close(fh: number): DirectCounts | null;
@@ -229,7 +229,7 @@ interface FuseConstructor {
 }
 
 /** The patch level of patches/fuse-native+2.2.6.patch this code needs (scripts/postinstall.sh checks it too). */
-export const FUSE_PATCH = 6;
+export const FUSE_PATCH = 7;
 
 let loaded: FuseConstructor | undefined;
 

@@ -25,6 +25,8 @@ export interface CacheOpen {
   pending: Partial<PosixAttrs>;
   /** Bumped at each change of `pending`, so that release knows whether it wrote the latest. */
   pendingGen: number;
+  /** A read was served since open: atime moves at release (relatime), not at an open alone, as on Linux. */
+  read: boolean;
   /** The version the handle writes, as of the last write through JS: a write that makes the next one drops cached rows. */
   version: number;
   /** Its end of the direct data path, when the mount serves its data on libfuse threads. */

@@ -287,9 +287,7 @@ export class Vfs {
     const rest = controlPart(path);
     if (rest === null) {
       const e = await this.attrs.lookup(path);
-      const fd = await this.files.open(path, e, flags);
-      if ((flags & O_ACCMODE) === 0 && e?.type === 'file') this.accessed(e.row);
-      return fd;
+      return this.files.open(path, e, flags);
     }
     const node = await this.control.resolve(rest);
     if ((flags & O_ACCMODE) !== 0) throw new DeimosError('EROFS', `'${p}' is read-only`, 'copy it out to change it');
@@ -325,8 +323,10 @@ export class Vfs {
     await this.deps.catalog.sync();
   }
 
-  release(fd: number): Promise<void> {
-    return this.files.release(fd);
+  /** Closes `fd`; a file read through it has its atime moved as relatime says (an open alone does not, as on Linux: rsync opens each file it chmods). */
+  async release(fd: number): Promise<void> {
+    const read = await this.files.release(fd);
+    if (read) this.accessed(read);
   }
 
   /**
@@ -338,7 +338,7 @@ export class Vfs {
    * until the cache has recorded the version.
    */
   releaseInBackground(fd: number): void {
-    this.inBackground(this.files.release(fd), (e) => this.deps.log.error({ err: e, fd }, 'closing a file failed'));
+    this.inBackground(this.release(fd), (e) => this.deps.log.error({ err: e, fd }, 'closing a file failed'));
   }
 
   // extended attributes

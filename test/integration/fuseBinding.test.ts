@@ -473,14 +473,21 @@ test.serial('user xattrs round-trip (size query, then value)', async (t) => {
 });
 
 test.serial('per-thread state stays bounded across bursts of 40 parallel readers', async (t) => {
-  const BURSTS = 4;
+  // At least 4 bursts, more (up to 12) while libfuse has not yet stopped 20
+  // workers: how many it starts and stops depends on the machine's speed and
+  // load (4 bursts stopped 21 to 60+ here).
+  const MIN_BURSTS = 4;
+  const MAX_BURSTS = 12;
   const READERS = 40;
   const before = await report();
   // File fi holds 256 KiB of the letter 'a' + i % 26 (see serverMain).
   const expected = (i: number) => createHash('md5').update(Buffer.alloc(256 * 1024, 97 + (i % 26))).digest('hex');
   const live: number[] = [];
   let checked = 0;
-  for (let b = 0; b < BURSTS; b++) {
+  let bursts = 0;
+  const churned = async () => (await report()).stats.released - before.stats.released >= 20;
+  while (bursts < MIN_BURSTS || (bursts < MAX_BURSTS && !(await churned()))) {
+    bursts++;
     const outputs = await Promise.all(Array.from({ length: READERS }, (_, k) => {
       const script = Array.from({ length: 4 }, (_, i) =>
         `md5sum ${mnt}/data/f${(k + i) % DATA_FILES} ${mnt}/data/f${(k + i + 20) % DATA_FILES}; ls -l ${mnt}/data >/dev/null`).join('; ');
@@ -494,7 +501,7 @@ test.serial('per-thread state stays bounded across bursts of 40 parallel readers
     }
     live.push((await report()).stats.live);
   }
-  t.is(checked, BURSTS * READERS * 4 * 2);
+  t.is(checked, bursts * READERS * 4 * 2);
   // Sequential lookups: libfuse2 stops a worker that finishes a request while
   // more than 10 are idle, so this trims the threads the bursts started.
   await sh('sh', ['-c', `for i in $(seq 200); do stat ${mnt}/nx$i 2>/dev/null; done; true`]);
@@ -503,7 +510,7 @@ test.serial('per-thread state stays bounded across bursts of 40 parallel readers
   t.log(`live slots after each burst: ${live.join(' ')}`);
   t.log(`after:  ${JSON.stringify(after.stats)} rss ${(after.rss / 2 ** 20).toFixed(1)} MiB`);
   // The bursts did make libfuse start and stop worker threads...
-  t.true(after.stats.released - before.stats.released >= 50, 'worker threads came and went');
+  t.true(after.stats.released - before.stats.released >= 20, 'worker threads came and went');
   t.true(after.stats.reused > before.stats.reused, 'new threads reused idle slots');
   // ...and what is left is libfuse's <= 10 idle workers plus <= 16 idle slots
   // (upstream kept every thread's slot: hundreds to thousands here).

@@ -132,7 +132,7 @@ test.serial('tar x into the mount and tar c out of it round-trip the tree', asyn
   await sh(`diff -r --no-dereference '${src}' '${out}'`);
 });
 
-test.serial('touch -m, touch -a and cp -p keep exact times', async (t) => {
+test.serial('touch -m, touch -a and cp -p keep exact times; a read moves atime (relatime), an open alone does not', async (t) => {
   const f = join(m.mnt, 'times.txt');
   await writeFile(f, 'x');
   await sh(`touch -m -d '2010-05-06 07:08:09.123456789' '${f}'`);
@@ -140,6 +140,19 @@ test.serial('touch -m, touch -a and cp -p keep exact times', async (t) => {
   t.is(await sh(`stat -c '%y|%x' '${f}'`), '2010-05-06 07:08:09.123000000 +0000|2011-01-01 00:00:00.250000000 +0000\n');
   await sh(`cp -p '${src}/many/f3' '${m.mnt}/f3copy'`);
   t.is(await sh(`stat -c '%y' '${m.mnt}/f3copy'`), '2001-02-03 04:05:06.789000000 +0000\n');
+  // atime older than mtime: the next read moves it (in the background, after the release).
+  await sh(`touch -a -d '2009-01-01 00:00:00' '${f}'`);
+  await sh(`: < '${f}'`);
+  await new Promise((r) => setTimeout(r, 300));
+  t.is(await sh(`stat -c '%x' '${f}'`), '2009-01-01 00:00:00.000000000 +0000\n', 'opened and closed without a read');
+  await sh(`cat '${f}' > /dev/null`);
+  let atime = '';
+  for (let i = 0; i < 50 && !atime.startsWith(String(new Date().getUTCFullYear())); i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    atime = await sh(`stat -c '%x' '${f}'`);
+  }
+  t.true(atime.startsWith(String(new Date().getUTCFullYear())), `atime after a read: ${atime}`);
+  t.is(await sh(`stat -c '%y' '${f}'`), '2010-05-06 07:08:09.123000000 +0000\n', 'mtime untouched');
 }, );
 
 test.serial('a directory shows new times after each name it gains or loses, in one step and across two', async (t) => {
