@@ -20,7 +20,6 @@ export type CacheState = 'dirty' | 'flushing' | 'clean' | 'staging';
 /** What `user.deimos.state` shows for a file. */
 export type FileState = 'dirty' | 'flushing' | 'online' | 'offline' | 'staging';
 
-/** What a direct path counted since it was last asked: writes done, highest end written, wall ms of the last. */
 /** What the direct path did since the last take: writes, the highest end written, the last write's time, reads served (the mount's atime). */
 export interface DirectCounts { writes: number; end: number; lastMs: number; reads: number }
 
