@@ -165,9 +165,12 @@ async function serverMain(args: ServerArgs): Promise<void> {
       const n = nodes.get(path);
       if (!n) return cb(Errno.ENOENT);
       const answer = () => cb(n.data.copy(buf, 0, pos, Math.min(n.data.length, pos + len)));
-      // Some latency, so that parallel readers overlap and libfuse starts workers.
-      if (Math.random() < 0.5) answer();
-      else setTimeout(answer, 2);
+      // The burst test's files answer late, so that its parallel readers
+      // overlap and libfuse starts (and then stops) workers however busy the
+      // machine is: with 2 ms on half the reads, a loaded CI run kept 11
+      // workers and stopped 5 in 12 bursts.
+      if (path.startsWith('/data/')) setTimeout(answer, 20);
+      else answer();
     },
     write(path, _fd, buf, len, pos, cb) {
       const n = nodes.get(path);
@@ -473,9 +476,8 @@ test.serial('user xattrs round-trip (size query, then value)', async (t) => {
 });
 
 test.serial('per-thread state stays bounded across bursts of 40 parallel readers', async (t) => {
-  // At least 4 bursts, more (up to 12) while libfuse has not yet stopped 20
-  // workers: how many it starts and stops depends on the machine's speed and
-  // load (4 bursts stopped 21 to 60+ here).
+  // At least 4 bursts, more (up to 12) while libfuse has not yet stopped 50
+  // workers (how many it starts and stops still depends on the machine).
   const MIN_BURSTS = 4;
   const MAX_BURSTS = 12;
   const READERS = 40;
@@ -485,7 +487,7 @@ test.serial('per-thread state stays bounded across bursts of 40 parallel readers
   const live: number[] = [];
   let checked = 0;
   let bursts = 0;
-  const churned = async () => (await report()).stats.released - before.stats.released >= 20;
+  const churned = async () => (await report()).stats.released - before.stats.released >= 50;
   while (bursts < MIN_BURSTS || (bursts < MAX_BURSTS && !(await churned()))) {
     bursts++;
     const outputs = await Promise.all(Array.from({ length: READERS }, (_, k) => {
@@ -510,7 +512,7 @@ test.serial('per-thread state stays bounded across bursts of 40 parallel readers
   t.log(`live slots after each burst: ${live.join(' ')}`);
   t.log(`after:  ${JSON.stringify(after.stats)} rss ${(after.rss / 2 ** 20).toFixed(1)} MiB`);
   // The bursts did make libfuse start and stop worker threads...
-  t.true(after.stats.released - before.stats.released >= 20, 'worker threads came and went');
+  t.true(after.stats.released - before.stats.released >= 50, 'worker threads came and went');
   t.true(after.stats.reused > before.stats.reused, 'new threads reused idle slots');
   // ...and what is left is libfuse's <= 10 idle workers plus <= 16 idle slots
   // (upstream kept every thread's slot: hundreds to thousands here).
