@@ -25,8 +25,7 @@ for x in mnt-A mnt-B; do
   export DEIMOS_HOME=$root/home-$x
   mkdir -p "$root/$x" "$root/media-$x"
   if [ "$family" = tape ]; then
-    "${BIN[$x]}" drive add --unlock 'st[0-3]' >/dev/null
-    "${BIN[$x]}" tape add --type LTO9 --unlock 'L[00000-00003]L9' >/dev/null && "${BIN[$x]}" tape format 'L[00000-00003]L9' >/dev/null
+    bench_tapes "${BIN[$x]}"
   else
     "${BIN[$x]}" dir add --unlock "$root/media-$x" >/dev/null && "${BIN[$x]}" dir format "$root/media-$x" >/dev/null
   fi

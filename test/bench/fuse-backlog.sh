@@ -15,8 +15,7 @@ bench_root backlog
 export DEIMOS_HOME=$root/home DEIMOS_LIBRARY_TIME_SCALE=${DEIMOS_LIBRARY_TIME_SCALE:-0.1}
 bench_tree "$files"
 mkdir -p "$root/mnt-d"
-"$deimos" drive add --unlock 'st[0-3]' >/dev/null
-"$deimos" tape add --type LTO9 --unlock 'L[00000-00003]L9' >/dev/null && "$deimos" tape format 'L[00000-00003]L9' >/dev/null
+bench_tapes
 env ${ENV:-X=1} DEIMOS_CACHE_FAMILY=tape "$deimos" mount "$root/mnt-d" --cache-dir "$root/cache" --cache-size 100G >/dev/null
 pid=$(pgrep -f "deimos(\.cjs)? mount $root/mnt-d" | tail -1)
 ticks() { awk '{print $14 + $15}' "$1"; }

@@ -19,8 +19,7 @@ bench_tree "$N"
 declare -A BIN=([A]="$BASE/bin/deimos" [B]="$PWD/bin/deimos") PID
 for x in A B; do
   export DEIMOS_HOME=$root/home-$x; mkdir -p $root/mnt-$x
-  ${BIN[$x]} drive add --unlock 'st[0-3]' >/dev/null
-  ${BIN[$x]} tape add --type LTO9 --unlock 'L[00000-00003]L9' >/dev/null && ${BIN[$x]} tape format 'L[00000-00003]L9' >/dev/null
+  bench_tapes "${BIN[$x]}"
   if [ $x = A ]; then xenv=${ENV_A:-X=1}; else xenv=${ENV_B:-X=1}; fi
   env $xenv DEIMOS_CACHE_FAMILY=tape ${BIN[$x]} mount $root/mnt-$x --cache-dir $root/cache-$x --cache-size 100G >/dev/null
   PID[$x]=$(pgrep -f "deimos(\.cjs)? mount $root/mnt-$x" | tail -1)

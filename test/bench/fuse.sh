@@ -21,8 +21,7 @@ bindfs -o big_writes "$root/bind-back" "$root/mnt-bindfs"
 rclone mount --vfs-cache-mode full --cache-dir "$root/rclone-cache" "$root/rclone-back" "$root/mnt-rclone" --daemon
 if [ "$family" = tape ]; then
   export DEIMOS_LIBRARY_TIME_SCALE=${DEIMOS_LIBRARY_TIME_SCALE:-0.1}
-  "$deimos" drive add --unlock 'st[0-3]' >/dev/null
-  "$deimos" tape add --type LTO9 --unlock 'L[00000-00003]L9' >/dev/null && "$deimos" tape format 'L[00000-00003]L9' >/dev/null
+  bench_tapes
 else
   "$deimos" dir add --unlock "$root/media" >/dev/null && "$deimos" dir format "$root/media" >/dev/null
 fi

@@ -26,6 +26,14 @@ bench_tree() {
   tar -C "$root" -cf "$root/tree.tar" tree
 }
 
+# bench_tapes [BIN]: four drives and four formatted LTO9 cartridges in the
+# sim library of $DEIMOS_HOME, with BIN (default $deimos).
+bench_tapes() {
+  local bin=${1:-$deimos}
+  "$bin" drive add --unlock 'st[0-3]' >/dev/null
+  "$bin" tape add --type LTO9 --unlock 'L[00000-00003]L9' >/dev/null && "$bin" tape format 'L[00000-00003]L9' >/dev/null
+}
+
 # mount_deimos_dir NAME [VAR=value...]: a store of its own (DEIMOS_HOME)
 # flushing to a directory medium, mounted on $root/mnt-NAME with the
 # given environment.
