@@ -151,7 +151,7 @@ export class DiskCache implements FileCache {
     const e = handle.entry;
     let row: ObjectRow | null = null;
     try {
-      if (handle.writable) row = await commitSize(this.c, e, { durable: false, attrs: opts.attrs });
+      if (handle.writable) row = await commitSize(this.c, e, { durable: false, defer: true, attrs: opts.attrs });
     } finally {
       if (handle.writable) {
         if (handle.changed && this.c.byId.get(e.id) === e && e.state !== 'clean') this.c.queue.add(e.id, e.size, e.dirtySinceTick);

@@ -189,10 +189,12 @@ function endChange(_c: Ctx, e: Entry): void {
  * name are fsynced first and the commit is synced (or, with nothing left to
  * record, the catalog synced), so a power loss keeps what this returned
  * for. Otherwise the commit is lazy: a killed process loses nothing, a
- * machine crash may. Returns the version's row when something was
+ * machine crash may; with `defer` it may wait for the next writes (a killed
+ * process loses it then, but recover reads the size from the file).
+ * Returns the version's row when something was
  * committed, null when nothing had changed.
  */
-export function commitSize(c: Ctx, e: Entry, o: { durable: boolean; attrs?: Partial<PosixAttrs> }): Promise<ObjectRow | null> {
+export function commitSize(c: Ctx, e: Entry, o: { durable: boolean; defer?: boolean; attrs?: Partial<PosixAttrs> }): Promise<ObjectRow | null> {
   const attrs = o.attrs && Object.keys(o.attrs).length > 0 ? o.attrs : undefined;
   const run = async (): Promise<ObjectRow | null> => {
     absorbDirect(e);
@@ -204,7 +206,7 @@ export function commitSize(c: Ctx, e: Entry, o: { durable: boolean; attrs?: Part
     }
     e.unsynced = false;
     try {
-      return await c.catalog.setObjectSize(e.uuid, e.version, e.size, e.mtime, { durable: o.durable, attrs });
+      return await c.catalog.setObjectSize(e.uuid, e.version, e.size, e.mtime, { durable: o.durable, defer: o.defer, attrs });
     } catch (err) {
       e.unsynced = true;
       throw err;

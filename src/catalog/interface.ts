@@ -300,6 +300,13 @@ export interface CreateVersionArgs {
  */
 export interface CommitOpts {
   durable?: boolean;
+  /**
+   * Not durable, and the commit may wait for the writes that follow, up to
+   * the catalog's commit delay (SqliteCatalogOptions.commitDelayMs): a
+   * killed process loses it if it dies meanwhile. For metadata whose loss a
+   * crash may cost (a local file system keeps it in memory until fsync).
+   */
+  defer?: boolean;
 }
 
 export interface Catalog {

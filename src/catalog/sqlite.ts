@@ -30,6 +30,8 @@ export interface SqliteCatalogOptions {
   now?: () => number;
   /** Liveness of put owners (default: signal 0 to the pid). */
   ownerAlive?: (pid: number) => boolean;
+  /** How long a deferred write (CommitOpts.defer) may wait for its commit, in ms (default 0: none waits). */
+  commitDelayMs?: number;
 }
 
 export class SqliteCatalog implements Catalog {
@@ -38,7 +40,7 @@ export class SqliteCatalog implements Catalog {
   /** Opens (creating if needed) and migrates the catalog at `file`; its directory must exist. */
   constructor(readonly file: string, opts: SqliteCatalogOptions = {}) {
     this.c = {
-      conn: new Connection(file, { busyTimeoutMs: opts.busyTimeoutMs }),
+      conn: new Connection(file, { busyTimeoutMs: opts.busyTimeoutMs, commitDelayMs: opts.commitDelayMs }),
       now: opts.now ?? Date.now,
       ownerAlive: opts.ownerAlive ?? pidAlive,
     };
@@ -46,7 +48,7 @@ export class SqliteCatalog implements Catalog {
 
   /** One write transaction; unless `durable: false`, resolved once the commit is durable (Connection.sync). */
   private async w<T>(fn: (c: Ctx) => T, opts?: CommitOpts): Promise<T> {
-    const out = this.c.conn.write(() => fn(this.c));
+    const out = this.c.conn.write(() => fn(this.c), { defer: opts?.defer === true && opts.durable === false });
     if (opts?.durable !== false) await this.c.conn.sync();
     return out;
   }

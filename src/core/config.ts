@@ -73,6 +73,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { section: 'cache', key: 'lyt_params', default: '', help: 'layout parameters of flushed files' },
   { section: 'cache', key: 'tags', default: '', help: 'tags of the media flushed files go to' },
   { section: 'fuse', key: 'spin_us', default: '', help: 'µs a libfuse worker polls for the answer of an op before it sleeps (empty: 0 on 2 CPUs or fewer, where polling takes a core from the programs using the mount; 50 above)' },
+  { section: 'fuse', key: 'commit_delay_ms', default: '5', help: 'metadata changes made through the mount (mkdir, rename, chmod, chown, utimens, atime, the size at close) are committed to the catalog together, at most this long after the first of them (0: each at once); a kill -9 of the service may lose those of its last moments, never a created file or its data: fsync makes them durable' },
   { section: 'fuse', key: 'direct', default: 'true', help: 'reads and writes of open files served on the libfuse threads (pread/pwrite on the cache file), not each through the event loop' },
   // logs
   { section: 'log', key: 'level', default: 'warn', help: 'log level of the CLI (trace|debug|info|warn|error)' },

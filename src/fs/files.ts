@@ -13,7 +13,7 @@ import type { DirectPath } from './fuseBinding.js';
 import { markWritten, type CacheOpen, type OpenFiles } from './handles.js';
 import { parentPath } from './paths.js';
 import { withType } from './stat.js';
-import { LAZY, O_ACCMODE, O_EXCL, O_TRUNC, S_IFREG, S_ISGID, type Caller } from './types.js';
+import { HELD, O_ACCMODE, O_EXCL, O_TRUNC, S_IFREG, S_ISGID, type Caller } from './types.js';
 
 export class FileOps {
   private direct: DirectPath | null = null;
@@ -113,7 +113,7 @@ export class FileOps {
     // Same size: nothing would change but a new version of an archived file.
     if (size === row.size) {
       const now = Date.now();
-      await this.catalog.setObjectAttrs(path, { mtime: now, ctime: now }, LAZY);
+      await this.catalog.setObjectAttrs(path, { mtime: now, ctime: now }, HELD);
       this.attrs.invalidate(path);
       return;
     }
@@ -169,7 +169,7 @@ export class FileOps {
         // Renames may have happened since open: find the generation where it is now.
         const alive = await this.catalog.getObject({ uuid: f.uuid });
         if (!alive) return obj;
-        await this.catalog.setObjectAttrs(alive.oid, { ...f.pending }, LAZY);
+        await this.catalog.setObjectAttrs(alive.oid, { ...f.pending }, HELD);
         this.attrs.invalidate(alive.oid);
         if (gen === f.pendingGen) return obj;
       }

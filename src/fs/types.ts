@@ -22,6 +22,16 @@ export const ROOT_CALLER: Caller = { uid: 0, gid: 0, pid: 0 };
  */
 export const LAZY = { durable: false } as const;
 
+/**
+ * Changes that leave no data behind them (mkdir, rename, attributes) are
+ * also committed together with the ones that follow, within the catalog's
+ * commit delay (`[fuse] commit_delay_ms`): rsync's utimens, chmod and
+ * rename of a file ride on the commit of the next file's create. A killed
+ * service may lose those of its last milliseconds; a file's creation, whose
+ * bytes a close makes safe, is never held.
+ */
+export const HELD = { durable: false, defer: true } as const;
+
 /** What getattr answers. Times are milliseconds since the epoch. */
 export interface Stat {
   mode: number;

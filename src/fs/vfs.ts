@@ -18,7 +18,7 @@ import { baseName, catalogPath, CONTROL, controlPart, parentPath, refuseControl 
 import { chmodPatch, chownPatch, utimensPatch } from './setattr.js';
 import { statOfEntry } from './stat.js';
 import { libraryStatFs } from './statfs.js';
-import { LAZY, O_ACCMODE, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, S_ISGID, type Caller, type Stat, type StatFs, type TimeArg, type VfsDeps } from './types.js';
+import { HELD, LAZY, O_ACCMODE, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, S_ISGID, type Caller, type Stat, type StatFs, type TimeArg, type VfsDeps } from './types.js';
 import { userKey, Xattrs, type XattrTarget } from './xattrs.js';
 
 const RELATIME_MS = 24 * 3600 * 1000;
@@ -182,7 +182,7 @@ export class Vfs {
     const now = Date.now();
     // Directories inherit setgid, so that a whole tree keeps the group.
     const sgid = owner.parentMode & S_ISGID;
-    const row = await this.deps.catalog.mkdir(path, { mode: S_IFDIR | (mode & 0o7777) | sgid, uid: owner.uid, gid: owner.gid, atime: now, mtime: now, ctime: now }, LAZY);
+    const row = await this.deps.catalog.mkdir(path, { mode: S_IFDIR | (mode & 0o7777) | sgid, uid: owner.uid, gid: owner.gid, atime: now, mtime: now, ctime: now }, HELD);
     this.attrs.put(path, { type: 'dir', row });
     await this.dirsChanged(parentPath(path));
   }
@@ -202,7 +202,7 @@ export class Vfs {
     refuseControl(path);
     const owner = await this.files.newOwner(path, c);
     const now = Date.now();
-    const row = await this.deps.catalog.symlink(path, target, { mode: S_IFLNK | 0o777, uid: owner.uid, gid: owner.gid, atime: now, mtime: now, ctime: now }, LAZY);
+    const row = await this.deps.catalog.symlink(path, target, { mode: S_IFLNK | 0o777, uid: owner.uid, gid: owner.gid, atime: now, mtime: now, ctime: now }, HELD);
     this.attrs.put(path, { type: 'symlink', row });
     await this.dirsChanged(parentPath(path));
   }
@@ -230,7 +230,7 @@ export class Vfs {
     const dirMoves = (await this.attrs.lookup(s))?.type === 'dir' || (await this.attrs.lookup(d))?.type === 'dir';
     const drop = () => dirMoves ? (this.attrs.invalidateTree(s), this.attrs.invalidateTree(d)) : this.attrs.invalidate(s, d);
     drop();
-    await this.deps.catalog.rename(s, d, LAZY);
+    await this.deps.catalog.rename(s, d, HELD);
     drop();
     await this.dirsChanged(parentPath(s), parentPath(d));
   }
@@ -379,7 +379,7 @@ export class Vfs {
     this.inBackground((async () => {
       const alive = await this.deps.catalog.getObject({ uuid: row.uuid });
       if (alive === null || alive.version !== row.version) return;
-      await this.deps.catalog.setObjectAttrs(alive.oid, { atime: now }, LAZY);
+      await this.deps.catalog.setObjectAttrs(alive.oid, { atime: now }, HELD);
       this.attrs.invalidate(alive.oid);
     })(), (err) => this.deps.log.debug({ err, oid: row.oid }, 'atime not updated'));
   }
@@ -426,7 +426,7 @@ export class Vfs {
     const changes = (Object.keys(patch) as (keyof PosixAttrs)[]).filter((k) => k !== 'ctime' && patch[k] !== e.row[k]);
     if (changes.length === 0) return;
     this.attrs.invalidate(path);
-    const after = await this.deps.catalog.setEntryAttrs(path, patch, LAZY);
+    const after = await this.deps.catalog.setEntryAttrs(path, patch, HELD);
     this.attrs.put(path, after);
   }
 

@@ -40,7 +40,7 @@ export class Service {
   static async open(opts: { home: string; config: Config; log: Logger }): Promise<Service> {
     const paths = homePaths(opts.home);
     await mkdir(paths.home, { recursive: true, mode: 0o755 });
-    const catalog = await openCatalog(paths.catalog);
+    const catalog = await openCatalog(paths.catalog, { commitDelayMs: opts.config.num('fuse', 'commit_delay_ms') });
     try {
       const clock = createClock(opts.config);
       const library = await createLibrary({ config: opts.config, catalog, clock, dir: paths.library, log: opts.log.child({ box: 'library' }) });

@@ -98,6 +98,66 @@ test('sqlite: durable writes resolve synced; lazy ones wait for the next durable
   await t.throwsAsync(cat.sync(), { code: 'EBADF' });
 });
 
+const DIR = (t: number) => ({ mode: 0o40755, uid: 0, gid: 0, atime: t, mtime: t, ctime: t });
+const HELD = { durable: false, defer: true } as const;
+
+test('sqlite: deferred writes are held in one transaction: seen at once by their connection, by others once the delay is over', async (t) => {
+  const file = tempFileIn();
+  const a = new SqliteCatalog(file, { commitDelayMs: 150 });
+  const b = new SqliteCatalog(file);
+  t.teardown(async () => { await a.close(); await b.close(); });
+  await a.sync();
+  const t0 = Date.now();
+  await a.mkdir('held', DIR(1), HELD);
+  await a.setEntryAttrs('held', { mtime: 2 }, HELD);
+  t.true(a.syncPending, 'held writes are not durable');
+  t.is((await a.lookup('held'))?.row.mtime, 2, 'the writer sees its held writes');
+  t.is(await b.lookup('held'), null, 'another connection does not, before the commit');
+  while ((await b.lookup('held')) === null) await new Promise((r) => setTimeout(r, 10));
+  t.true(Date.now() - t0 >= 140, 'committed by the timer, not before');
+  t.is((await b.lookup('held'))?.row.mtime, 2);
+});
+
+test('sqlite: a write that is not deferred commits the held ones with it; sync() commits and syncs them', async (t) => {
+  const file = tempFileIn();
+  const a = new SqliteCatalog(file, { commitDelayMs: 60_000 });
+  const b = new SqliteCatalog(file);
+  t.teardown(async () => { await a.close(); await b.close(); });
+  await a.mkdir('d1', DIR(1), HELD);
+  await a.mkdir('d2', DIR(1), { durable: false });
+  t.is((await b.readdir('')).length, 2);
+  await a.mkdir('d3', DIR(1), HELD);
+  t.true(a.syncPending);
+  await a.sync();
+  t.false(a.syncPending);
+  t.is((await b.readdir('')).length, 3);
+  // A durable write wins over defer.
+  await a.mkdir('d4', DIR(1), { durable: true, defer: true });
+  t.false(a.syncPending);
+});
+
+test('sqlite: a failing held write is undone alone; close() commits what is held', async (t) => {
+  const file = tempFileIn();
+  const a = new SqliteCatalog(file, { commitDelayMs: 60_000 });
+  await a.mkdir('kept', DIR(1), HELD);
+  await t.throwsAsync(a.mkdir('kept', DIR(2), HELD), { code: 'EEXIST' });
+  await t.throwsAsync(a.setEntryAttrs('missing', { mtime: 3 }, HELD), { code: 'ENOENT' });
+  await a.setEntryAttrs('kept', { mtime: 4 }, HELD);
+  await a.close();
+  const b = new SqliteCatalog(file);
+  t.teardown(() => b.close());
+  t.is((await b.lookup('kept'))?.row.mtime, 4);
+});
+
+test('sqlite: without a commit delay, defer commits at once', async (t) => {
+  const file = tempFileIn();
+  const a = new SqliteCatalog(file);
+  const b = new SqliteCatalog(file);
+  t.teardown(async () => { await a.close(); await b.close(); });
+  await a.mkdir('now', DIR(1), HELD);
+  t.truthy(await b.lookup('now'));
+});
+
 test('sqlite: lazy commits survive a killed process', async (t) => {
   const file = tempFile();
   await (await openCatalog(file)).close();

@@ -11,6 +11,19 @@
  * only after that sync, as it did when COMMIT fsynced (synchronous=FULL),
  * but better-sqlite3 is synchronous: a FULL commit blocked every FUSE op and
  * flush for its fsync, several times per small file.
+ *
+ * Held writes: a write may ask to be committed later, together with the
+ * writes that follow it (`defer`), at most `commitDelayMs` after the first
+ * of them: the connection keeps one IMMEDIATE transaction open and runs each
+ * write in a savepoint of it. A COMMIT writes every page its transaction
+ * dirtied to the WAL, one frame and two pwrites each, whatever the change:
+ * a file that rsync writes is five commits (create, size at close, utimens,
+ * chmod, rename), mostly of the same pages. The first write that is not
+ * deferred, a sync() or close() commits what is held first; reads on this
+ * connection see the held writes, other connections see them once
+ * committed. A held commit that fails after its writes were answered is
+ * reported by the next sync(), as the kernel reports a lost page write at
+ * the next fsync.
  */
 import { open } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -63,6 +76,8 @@ export interface ConnectionOptions {
   /** Milliseconds a writer waits for another process' transaction. */
   busyTimeoutMs?: number;
   readonly?: boolean;
+  /** How long deferred writes may wait for their commit (ms; 0, the default: none waits). */
+  commitDelayMs?: number;
 }
 
 export class Connection {
@@ -91,10 +106,16 @@ export class Connection {
   private checkpointerFailed = false;
   private sinceCheckpoint = 0;
   private readonly busyTimeoutMs: number;
+  private readonly commitDelayMs: number;
+  /** The open transaction of held writes, and the timer that commits it. */
+  private held: NodeJS.Timeout | null = null;
+  /** Held writes whose commit failed after they were answered: the next sync() throws this, once. */
+  private heldFailure: DeimosError | null = null;
 
   constructor(file: string, opts: ConnectionOptions = {}) {
     const busy = opts.busyTimeoutMs ?? 5000;
     this.busyTimeoutMs = busy;
+    this.commitDelayMs = Math.max(0, opts.commitDelayMs ?? 0);
     try {
       this.db = new Database(file, { timeout: busy, readonly: opts.readonly ?? false });
     } catch (e) {
@@ -151,11 +172,85 @@ export class Connection {
    * sync(); commits reach the disk in order, so a later one is never
    * durable without this one.
    */
-  write<T>(fn: () => T): T {
-    const out = this.txn('BEGIN IMMEDIATE', fn);
+  write<T>(fn: () => T, opts: { defer?: boolean } = {}): T {
+    const defer = opts.defer === true && this.commitDelayMs > 0;
+    if (!this.held && !defer) {
+      const out = this.txn('BEGIN IMMEDIATE', fn);
+      this.committed();
+      return out;
+    }
+    this.checkOpen();
+    if (!this.held) this.hold();
+    const out = this.inSavepoint(fn);
+    if (!defer) this.commitHeld();
+    return out;
+  }
+
+  /** Commits the held writes now, if any (sync() and close() do; tests). */
+  commitHeld(): void {
+    const timer = this.held;
+    if (!timer) return;
+    clearTimeout(timer);
+    this.held = null;
+    try {
+      this.stmt('COMMIT').run();
+    } catch (e) {
+      if (this.db.inTransaction) this.stmt('ROLLBACK').run();
+      throw mapSqliteError(e, 'the catalog lost metadata changes of the last moments (their commit failed)');
+    }
+    this.committed();
+  }
+
+  /** Whether writes wait for their commit now (tests). */
+  get holding(): boolean {
+    return this.held !== null;
+  }
+
+  private hold(): void {
+    try {
+      this.stmt('BEGIN IMMEDIATE').run();
+    } catch (e) {
+      throw mapSqliteError(e);
+    }
+    this.held = setTimeout(() => {
+      try {
+        this.commitHeld();
+      } catch (e) {
+        this.heldFailure = e as DeimosError;
+      }
+    }, this.commitDelayMs);
+  }
+
+  /** One write inside the held transaction: a failure undoes it alone, unless SQLite rolled back the whole transaction. */
+  private inSavepoint<T>(fn: () => T): T {
+    try {
+      this.stmt('SAVEPOINT w').run();
+      try {
+        const out = fn();
+        this.stmt('RELEASE w').run();
+        return out;
+      } catch (e) {
+        if (this.db.inTransaction) {
+          this.stmt('ROLLBACK TO w').run();
+          this.stmt('RELEASE w').run();
+        }
+        throw e;
+      }
+    } catch (e) {
+      const err = mapSqliteError(e);
+      if (!this.db.inTransaction && this.held) {
+        // SQLite rolled back the held writes with it (a full disk, an I/O error): they are lost.
+        clearTimeout(this.held);
+        this.held = null;
+        this.heldFailure = mapSqliteError(e, 'the catalog lost metadata changes of the last moments (their transaction was rolled back)');
+      }
+      throw err;
+    }
+  }
+
+  private committed(): void {
     this.commits++;
     if (this.walFile && ++this.sinceCheckpoint >= CHECKPOINT_EVERY) this.checkpoint();
-    return out;
   }
 
   /** Asks the worker for a checkpoint, unless one runs; starts the worker the first time. */
@@ -199,7 +294,7 @@ export class Connection {
 
   /** Whether a commit is not yet known durable. */
   get syncPending(): boolean {
-    return this.syncedCommits < this.commits;
+    return this.held !== null || this.syncedCommits < this.commits;
   }
 
   /**
@@ -213,6 +308,12 @@ export class Connection {
    */
   async sync(): Promise<void> {
     this.checkOpen();
+    this.commitHeld();
+    if (this.heldFailure) {
+      const e = this.heldFailure;
+      this.heldFailure = null;
+      throw e;
+    }
     const upTo = this.commits;
     while (this.syncedCommits < upTo) {
       if (this.syncFailure) throw this.syncFailure;
@@ -260,7 +361,13 @@ export class Connection {
 
   /** Runs `fn` in one read transaction so that it sees a single snapshot. */
   read<T>(fn: () => T): T {
-    return this.txn('BEGIN', fn);
+    if (!this.held) return this.txn('BEGIN', fn);
+    // Inside the held transaction: the same snapshot, with the held writes.
+    try {
+      return fn();
+    } catch (e) {
+      throw mapSqliteError(e);
+    }
   }
 
   /**
@@ -303,6 +410,11 @@ export class Connection {
   close(): Promise<void> {
     const cp = this.checkpointer;
     this.checkpointer = null;
+    try {
+      if (this.db.open) this.commitHeld();
+    } catch {
+      // Reported by the sync() that comes before a close (SqliteCatalog.close); the commits before it stay.
+    }
     if (this.db.open) this.db.close();
     if (!cp) return Promise.resolve();
     return new Promise((resolve) => {
