@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, open, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DeimosError } from '../core/index.js';
+import { DeimosError, shared } from '../core/index.js';
 import type { ObjectSource } from '../layout/index.js';
 import { AtomicFile } from '../store/index.js';
 import { SpareFiles, type NewFile } from './spareFiles.js';
@@ -103,15 +103,15 @@ export class CacheDir {
     }
   }
 
-  /** Makes a file creation or rename in the directory durable. */
-  async sync(): Promise<void> {
+  /** Makes the file creations and renames in the directory so far durable; concurrent callers share fsyncs. */
+  readonly sync = shared(async () => {
     const fh = await open(this.root, 'r');
     try {
       await fh.sync();
     } finally {
       await fh.close();
     }
-  }
+  });
 
   /** A recall's destination: appears under `file` whole, on commit, or not at all. */
   stagingFile(file: string): Promise<AtomicFile> {

@@ -15,3 +15,27 @@ export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (it
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   return out;
 }
+
+/**
+ * `fn` for callers that may share a run: each caller's promise settles with
+ * a run that started after it asked. Callers that ask while one runs share
+ * the next (one fsync of a directory for a whole flush group's new names,
+ * not one each: 64 at once held every libuv pool thread).
+ */
+export function shared(fn: () => Promise<void>): () => Promise<void> {
+  let running: Promise<void> | null = null;
+  let next: Promise<void> | null = null;
+  const start = (): Promise<void> => {
+    const p: Promise<void> = fn().finally(() => { if (running === p) running = null; });
+    running = p;
+    return p;
+  };
+  return () => {
+    if (!running) return start();
+    next ??= running.catch(() => undefined).then(() => {
+      next = null;
+      return start();
+    });
+    return next;
+  };
+}
