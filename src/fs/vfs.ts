@@ -418,7 +418,7 @@ export class Vfs {
    * write. Changes to a file with open writers (cp -p, tar x and rsync set
    * times and modes right around close) are kept with the writers, shown by
    * getattr, and written once when the last of them has closed: the close
-   * stamps its own mtime anyway, and every catalog write is an fsync.
+   * stamps its own mtime anyway, and every catalog write is a commit.
    */
   private async setAttrs(path: string, e: NsEntry, patch: Partial<PosixAttrs>): Promise<void> {
     // getattr shows pending changes over the cached row (OpenFiles.overlay): nothing to drop.

@@ -186,8 +186,8 @@ export class Connection {
     return out;
   }
 
-  /** Commits the held writes now, if any (sync() and close() do; tests). */
-  commitHeld(): void {
+  /** Commits the held writes now, if any; a failure is also kept for the next sync(). */
+  private commitHeld(): void {
     const timer = this.held;
     if (!timer) return;
     clearTimeout(timer);
@@ -195,15 +195,15 @@ export class Connection {
     try {
       this.stmt('COMMIT').run();
     } catch (e) {
-      if (this.db.inTransaction) this.stmt('ROLLBACK').run();
-      throw mapSqliteError(e, 'the catalog lost metadata changes of the last moments (their commit failed)');
+      try {
+        if (this.db.inTransaction) this.stmt('ROLLBACK').run();
+      } catch {
+        // The transaction is gone either way.
+      }
+      this.heldFailure = mapSqliteError(e, 'the catalog lost metadata changes of the last moments (their commit failed)');
+      throw this.heldFailure;
     }
     this.committed();
-  }
-
-  /** Whether writes wait for their commit now (tests). */
-  get holding(): boolean {
-    return this.held !== null;
   }
 
   private hold(): void {
@@ -215,8 +215,8 @@ export class Connection {
     this.held = setTimeout(() => {
       try {
         this.commitHeld();
-      } catch (e) {
-        this.heldFailure = e as DeimosError;
+      } catch {
+        // Kept for the next sync().
       }
     }, this.commitDelayMs);
   }
@@ -308,7 +308,11 @@ export class Connection {
    */
   async sync(): Promise<void> {
     this.checkOpen();
-    this.commitHeld();
+    try {
+      this.commitHeld();
+    } catch {
+      // Thrown below, once.
+    }
     if (this.heldFailure) {
       const e = this.heldFailure;
       this.heldFailure = null;
