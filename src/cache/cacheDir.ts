@@ -10,6 +10,7 @@ import { mkdir, open, readdir, rename, stat, unlink, type FileHandle } from 'nod
 import { join } from 'node:path';
 import { DeimosError, shared } from '../core/index.js';
 import type { ObjectSource } from '../layout/index.js';
+import { syncDir } from '../media/index.js';
 import { AtomicFile } from '../store/index.js';
 import { SpareFiles, type NewFile } from './spareFiles.js';
 
@@ -104,14 +105,7 @@ export class CacheDir {
   }
 
   /** Makes the file creations and renames in the directory so far durable; concurrent callers share fsyncs. */
-  readonly sync = shared(async () => {
-    const fh = await open(this.root, 'r');
-    try {
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-  });
+  readonly sync = shared(() => syncDir(this.root));
 
   /** A recall's destination: appears under `file` whole, on commit, or not at all. */
   stagingFile(file: string): Promise<AtomicFile> {

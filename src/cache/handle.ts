@@ -191,8 +191,8 @@ function endChange(_c: Ctx, e: Entry): void {
  * for. Otherwise the commit is lazy: a killed process loses nothing, a
  * machine crash may; with `defer` it may wait for the next writes (a killed
  * process loses it then, but recover reads the size from the file).
- * Returns the version's row when something was
- * committed, null when nothing had changed.
+ * Returns the version's row when something was committed, null when
+ * nothing had changed.
  */
 export function commitSize(c: Ctx, e: Entry, o: { durable: boolean; defer?: boolean; attrs?: Partial<PosixAttrs> }): Promise<ObjectRow | null> {
   const attrs = o.attrs && Object.keys(o.attrs).length > 0 ? o.attrs : undefined;
