@@ -2,9 +2,11 @@
 # rsync -a into a mount whose flusher has a backlog: one deimos mount
 # (flushing to the sim library), tar x of FILES small files, then ls -lR,
 # then rsync -a of the same tree beside it, as fuse.sh's rows follow each
-# other. Prints wall time, the service's CPU (all threads) and its main
+# other, and `rm -rf` of both at the end of each repetition, as fuse.sh
+# does. Prints wall time, the service's CPU (all threads) and its main
 # thread's CPU for each step: the main thread runs JS, and the flusher's
-# work shares it with the FUSE ops.
+# work shares it with the FUSE ops; and after each repetition the size of
+# the catalog's files (the database and its WAL).
 #   [ENV="DEIMOS_CACHE_FLUSH_NB=1000000 ..."] bash test/bench/fuse-backlog.sh [FILES=10000] [REPS=1]
 # Needs root (FUSE mounts), rsync; build first.
 set -euo pipefail
@@ -31,5 +33,7 @@ for ((r = 0; r < reps; r++)); do
   step tar -C "$root/mnt-d/r$r" -xf "$root/tree.tar"
   settle; step ls -lR "$root/mnt-d/r$r/tree"
   settle; step rsync -a "$root/tree/" "$root/mnt-d/r$r/rsynced/"
+  settle; step rm -rf "$root/mnt-d/r$r"
+  echo "catalog after repetition $((r + 1)): $(du -k --apparent-size "$DEIMOS_HOME"/catalog.db* | awk '{ sub(".*/", "", $2); printf "%s %.1f MiB  ", $2, $1 / 1024 }')"
 done
 "$deimos" umount "$root/mnt-d" >/dev/null
