@@ -53,9 +53,10 @@ const CHECKPOINT_EVERY = 200;
  * frame already copied into the database. Under steady writes the worker
  * never gets there (commits land while it copies): the WAL grew to 3.8 GiB
  * over five repetitions of fuse.sh's steps (100,000 small files written),
- * every page of it written to disk instead of rewritten in the page cache. Once the worker reports a WAL this
- * long, this connection copies the last frames itself between two
- * transactions, so that the next write restarts the log.
+ * every page of it written to disk instead of rewritten in the page cache.
+ * Once the worker reports a WAL this long, this connection copies the last
+ * frames itself between two transactions, so that the next write restarts
+ * the log.
  */
 const WAL_RESTART_FRAMES = 4096;
 /** A WAL that grew anyway (a reader held an old snapshot) is cut back to this at its next restart. */
